@@ -1,0 +1,1 @@
+"""Geospatial helpers: projections, validation, escaping and Folium maps. Never imports Flask."""

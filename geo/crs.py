@@ -1,0 +1,34 @@
+"""Coordinate reference systems: storage in WGS84, metres in ETRS89 / UTM 32N."""
+
+from functools import lru_cache
+
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import transform
+
+WGS84 = 4326  # storage: longitude/latitude
+UTM32N = 25832  # ETRS89 / UTM zone 32N: the metric CRS of Lower Saxony
+
+# Where the service is meant to work (Germany, generously); outside it a coordinate is a mistake.
+SERVICE_AREA = (5.5, 47.0, 15.5, 55.2)  # lon_min, lat_min, lon_max, lat_max
+
+
+@lru_cache(maxsize=None)
+def _transformer(src: int, dst: int) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_metric(geom: BaseGeometry) -> BaseGeometry:
+    """The geometry in EPSG:25832 (metres), from EPSG:4326."""
+    return transform(_transformer(WGS84, UTM32N).transform, geom)
+
+
+def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
+    """The geometry in EPSG:4326, from EPSG:25832."""
+    return transform(_transformer(UTM32N, WGS84).transform, geom)
+
+
+def in_service_area(lon: float, lat: float) -> bool:
+    """Whether a WGS84 coordinate lies in the service area."""
+    lon_min, lat_min, lon_max, lat_max = SERVICE_AREA
+    return lon_min <= lon <= lon_max and lat_min <= lat <= lat_max

@@ -1,0 +1,42 @@
+"""Folium maps whose data arrives as GeoJSON from the API, so a page never grows with the data."""
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+
+class ApiLayers(MacroElement):
+    """Hands the Leaflet map to static/js/map.js, which loads spaces and phases from the API."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        Raumfinder.attach({{ this._parent.get_name() }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict):
+        super().__init__()
+        self._name = "ApiLayers"
+        self.options = options
+
+
+def finder_map(*, center, zoom, tile_url, attribution, layers: dict) -> folium.Map:
+    """A map of the city with an OSM-style tile layer (or none) and the API-fed layers."""
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False)
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(m)
+    ApiLayers(layers).add_to(m)
+    return m
+
+
+def page_parts(m: folium.Map) -> dict:
+    """The map as header, body and script HTML, to embed in a page of our own."""
+    root = m.get_root()
+    root.render()
+    return {
+        "header": root.header.render(),
+        "html": root.html.render(),
+        "script": root.script.render(),
+    }

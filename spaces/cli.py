@@ -1,0 +1,51 @@
+"""flask commands: demo data and the first QM admin."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from .db import db
+
+demo = AppGroup("demo", help="Demo data for Hannover.")
+users = AppGroup("users", help="User accounts.")
+
+
+@demo.command("load")
+def demo_load():
+    """Load (or refresh) the Hannover demo data; running it twice changes nothing."""
+    from .demo import load
+
+    counts = load(db.session)
+    db.session.commit()
+    click.echo("Demo-Daten geladen: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@users.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="QM-Admin", help="Display name.")
+@click.password_option(help="Password (asked for when not given; at least 10 characters).")
+def create_admin(email: str, name: str, password: str):
+    """Create a QM admin account, or make an existing account a QM admin with the new password."""
+    from .models import Role, User
+
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("keine gültige E-Mail-Adresse", param_hint="EMAIL")
+    if len(password) < 10:
+        raise click.BadParameter("das Passwort braucht mindestens 10 Zeichen", param_hint="--password")
+    user = db.session.scalars(select(User).filter_by(email=email)).one_or_none()
+    if user is None:
+        user = User(email=email, display_name=name)
+        db.session.add(user)
+    user.role = Role.QM_ADMIN
+    user.password_hash = generate_password_hash(password)
+    db.session.commit()
+    click.echo(f"QM-Admin {email} ist angelegt.")
+
+
+def register(app: Flask) -> None:
+    """Add the command groups to `flask`."""
+    app.cli.add_command(demo)
+    app.cli.add_command(users)

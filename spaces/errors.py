@@ -1,0 +1,46 @@
+"""Domain errors and the one place that maps them to HTTP answers."""
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A request the domain refuses, with a message a person understands."""
+
+    status = 422
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BadParameter(DomainError):
+    status = 400
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register(app) -> None:
+    """Answer domain and HTTP errors as JSON on the API and as a German page elsewhere."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        if _wants_json():
+            return jsonify(error=err.message), err.status
+        return render_template("error.html", status=err.status, message=err.message), err.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if _wants_json():
+            return jsonify(error=err.description), err.code
+        return render_template("error.html", status=err.code, message=err.description), err.code

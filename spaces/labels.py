@@ -1,0 +1,66 @@
+"""German words for stored codes, and dates as a resident reads them."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+KINDS = {
+    "room": _l("Raum"),
+    "hall": _l("Saal"),
+    "kitchen": _l("Küche"),
+    "workshop": _l("Werkstatt"),
+    "coworking": _l("Coworking"),
+    "studio": _l("Studio"),
+    "outdoor": _l("Treffpunkt im Freien"),
+}
+
+PHASE_STATUS = {
+    "planned": _l("geplant"),
+    "building": _l("im Bau"),
+    "occupied": _l("bewohnt"),
+}
+
+BOOKING_MODES = {
+    "instant": _l("sofort buchbar"),
+    "on_request": _l("auf Anfrage"),
+    "not_bookable": _l("nicht buchbar"),
+}
+
+EQUIPMENT = {
+    "kitchen": _l("Küche"),
+    "projector": _l("Beamer"),
+    "screen": _l("Bildschirm"),
+    "chairs": _l("Stühle"),
+    "tables": _l("Tische"),
+    "wifi": _l("WLAN"),
+    "stage": _l("Bühne"),
+    "sound": _l("Tonanlage"),
+    "mats": _l("Matten"),
+    "desks": _l("Schreibtische"),
+    "tools": _l("Werkzeug"),
+    "camera": _l("Kamera"),
+    "lights": _l("Licht"),
+    "benches": _l("Bänke"),
+}
+
+MONTHS = ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez.")
+
+
+def label(table: dict, code: str | None) -> str:
+    """The German word for a code, or the code itself when it has none."""
+    return str(table.get(code, code or ""))
+
+
+def month_year(day: date) -> str:
+    """A date as month and year, e.g. 'Sept. 2027'."""
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def period(available_from: date | None, available_until: date | None, today: date) -> str:
+    """How long a temporary or planned space exists, e.g. 'ab Sept. 2027' or 'bis Dez. 2026'; '' if always."""
+    parts = []
+    if available_from and available_from > today:
+        parts.append(f"ab {month_year(available_from)}")
+    if available_until:
+        parts.append(f"bis {month_year(available_until)}")
+    return ", ".join(parts)

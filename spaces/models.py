@@ -1,0 +1,327 @@
+"""The tables: organisations, people, places, rooms, time and construction phases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint, JSONB, TSTZRANGE, UUID, Range
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import db
+
+
+def _in(column: str, enum: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
+
+
+class OrganisationKind(StrEnum):
+    ASSOCIATION = "association"
+    HOUSING_COMPANY = "housing_company"
+    COOPERATIVE = "cooperative"
+    INITIATIVE = "initiative"
+    CITY = "city"
+    CHURCH = "church"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    SPACE_MANAGER = "space_manager"
+    QM_ADMIN = "qm_admin"
+
+
+class BookingMode(StrEnum):
+    INSTANT = "instant"
+    ON_REQUEST = "on_request"
+    NOT_BOOKABLE = "not_bookable"
+
+
+class PhaseStatus(StrEnum):
+    PLANNED = "planned"
+    BUILDING = "building"
+    OCCUPIED = "occupied"
+
+
+class BookingStatus(StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+# Bookings in these states hold their slot; the exclusion constraint covers exactly them.
+SLOT_HOLDING = (BookingStatus.REQUESTED, BookingStatus.CONFIRMED)
+
+
+class NeedStatus(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    WITHDRAWN = "withdrawn"
+
+
+memberships = Table(
+    "memberships",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+    __table_args__ = (CheckConstraint(_in("kind", OrganisationKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default=OrganisationKind.OTHER)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    members: Mapped[list[User]] = relationship(secondary=memberships, back_populates="organisations")
+    sites: Mapped[list[Site]] = relationship(back_populates="organisation")
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role"),
+        CheckConstraint("email = lower(email) AND position('@' in email) > 1", name="email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32), default=Role.MEMBER)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    organisations: Mapped[list[Organisation]] = relationship(secondary=memberships, back_populates="members")
+
+
+class Quartier(db.Model):
+    """A named neighbourhood (QM area or Stadtteil), used to search near it."""
+
+    __tablename__ = "quartiers"
+    __table_args__ = (CheckConstraint("ST_IsValid(centre)", name="centre_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    centre: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+
+
+class Site(db.Model):
+    """An address with a point; belongs to an organisation and holds spaces."""
+
+    __tablename__ = "sites"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "address", name="uq_sites_organisation_address"),
+        CheckConstraint("ST_IsValid(location)", name="location_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(300))
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="sites")
+    spaces: Mapped[list[Space]] = relationship(back_populates="site")
+
+
+class Space(db.Model):
+    """A room or meeting spot: where it is, how big, how accessible, how to book it."""
+
+    __tablename__ = "spaces"
+    __table_args__ = (
+        UniqueConstraint("site_id", "name", name="uq_spaces_site_name"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("area_m2 IS NULL OR area_m2 > 0", name="area_positive"),
+        CheckConstraint("cost_eur IS NULL OR cost_eur >= 0", name="cost_not_negative"),
+        CheckConstraint(
+            "available_from IS NULL OR available_until IS NULL OR available_from <= available_until",
+            name="availability_period",
+        ),
+        CheckConstraint("max_days_in_advance IS NULL OR max_days_in_advance > 0", name="advance_positive"),
+        CheckConstraint(_in("booking_mode", BookingMode), name="booking_mode"),
+        CheckConstraint("ST_IsValid(location)", name="location_valid"),
+        Index("ix_spaces_equipment", "equipment", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    capacity: Mapped[int] = mapped_column(Integer)
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(8, 1))
+    floor: Mapped[str | None] = mapped_column(String(16))
+    step_free: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    accessible_wc: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    lift: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    hearing_loop: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    equipment: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
+    booking_mode: Mapped[str] = mapped_column(String(16), default=BookingMode.ON_REQUEST)
+    cost_eur: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    house_rules: Mapped[str] = mapped_column(Text, default="", server_default="")
+    available_from: Mapped[date | None] = mapped_column(Date)
+    available_until: Mapped[date | None] = mapped_column(Date)
+    max_days_in_advance: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    site: Mapped[Site] = relationship(back_populates="spaces")
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        back_populates="space", cascade="all, delete-orphan", order_by="(OpeningHours.weekday, OpeningHours.opens)"
+    )
+
+
+class OpeningHours(db.Model):
+    """Weekly opening of a space on one weekday, in local wall-clock time (Europe/Berlin)."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        UniqueConstraint("space_id", "weekday", "opens", name="uq_opening_hours_space_weekday_opens"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)  # closes <= opens: open past midnight
+
+    space: Mapped[Space] = relationship(back_populates="opening_hours")
+
+
+class Closure(db.Model):
+    """A period in which a space is closed (holidays, renovation)."""
+
+    __tablename__ = "closures"
+    __table_args__ = (
+        CheckConstraint(
+            "NOT isempty(during) AND NOT lower_inf(during) AND NOT upper_inf(during)", name="during_bounded"
+        ),
+        Index("ix_closures_space_during", "space_id", "during", postgresql_using="gist"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
+    reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class ConstructionPhase(db.Model):
+    """A Bauabschnitt: an area where homes are built and people move in from a date."""
+
+    __tablename__ = "construction_phases"
+    __table_args__ = (
+        CheckConstraint(_in("status", PhaseStatus), name="status"),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        CheckConstraint("homes >= 0", name="homes_not_negative"),
+        CheckConstraint("persons_per_home > 0", name="persons_per_home_positive"),
+        CheckConstraint("expected_residents IS NULL OR expected_residents >= 0", name="residents_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    quartier: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+    status: Mapped[str] = mapped_column(String(16), default=PhaseStatus.PLANNED)
+    move_in: Mapped[date | None] = mapped_column(Date)
+    homes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    persons_per_home: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("2.0"), server_default="2.0")
+    # Set when known; otherwise homes * persons_per_home is assumed.
+    expected_residents: Mapped[int | None] = mapped_column(Integer)
+
+
+class Booking(db.Model):
+    """A space held for a time range; overlapping slot-holding bookings are refused by the database."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint(_in("status", BookingStatus), name="status"),
+        CheckConstraint(
+            "NOT isempty(during) AND NOT lower_inf(during) AND NOT upper_inf(during)"
+            " AND lower_inc(during) AND NOT upper_inc(during)",
+            name="during_bounded",
+        ),
+        CheckConstraint("attendees > 0", name="attendees_positive"),
+        ExcludeConstraint(
+            ("space_id", "="),
+            ("during", "&&"),
+            name="bookings_no_overlap",
+            using="gist",
+            where="status IN ('requested', 'confirmed')",
+        ),
+        Index("ix_bookings_series_id", "series_id"),
+        Index("ix_bookings_organisation_id", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    series_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
+    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.REQUESTED)
+    attendees: Mapped[int] = mapped_column(Integer, default=1)
+    purpose: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    space: Mapped[Space] = relationship()
+
+
+class Need(db.Model):
+    """A Raumbedarf: what a group looks for; unmet needs feed the gap report."""
+
+    __tablename__ = "needs"
+    __table_args__ = (
+        CheckConstraint(_in("status", NeedStatus), name="status"),
+        CheckConstraint("group_size > 0", name="group_size_positive"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("max_walk_minutes IS NULL OR max_walk_minutes > 0", name="walk_positive"),
+        CheckConstraint("near IS NULL OR ST_IsValid(near)", name="near_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    group_size: Mapped[int] = mapped_column(Integer)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    # The wanted time pattern, e.g. {"weekdays": [1, 3], "from": "17:00", "to": "21:00", ...}.
+    time_pattern: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    step_free: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    accessible_wc: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    equipment: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
+    near: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    construction_phase_id: Mapped[int | None] = mapped_column(
+        ForeignKey("construction_phases.id", ondelete="SET NULL")
+    )
+    max_walk_minutes: Mapped[int | None] = mapped_column(Integer)
+    free_of_charge_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    status: Mapped[str] = mapped_column(String(16), default=NeedStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

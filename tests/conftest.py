@@ -1,0 +1,191 @@
+"""Fixtures: a throwaway PostGIS database per run, the app, a rolled-back transaction per test.
+
+The tests need a PostgreSQL server with PostGIS: ./scripts/test provides one (or uses the server
+of DATABASE_URL) and passes it as RAUMFINDER_TEST_SERVER_URL. Without it every database test
+fails with a message saying so; none is skipped.
+"""
+
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from spaces import create_app
+from spaces.config import normalise_database_url
+from spaces.db import db
+
+SERVER_ENV = "RAUMFINDER_TEST_SERVER_URL"
+
+
+def _server_url():
+    url = os.environ.get(SERVER_ENV)
+    if not url:
+        pytest.fail(
+            f"{SERVER_ENV} is not set: these tests need PostgreSQL with PostGIS. "
+            "Run ./scripts/test (it starts a project-local PostGIS) or set DATABASE_URL.",
+            pytrace=False,
+        )
+    return make_url(normalise_database_url(url))
+
+
+def _admin_conninfo(server) -> str:
+    return server.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+@contextmanager
+def throwaway_database(prefix: str = "raumfinder_test"):
+    """Create an empty database on the test server, yield its URL, drop it afterwards."""
+    server = _server_url()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(_admin_conninfo(server), autocommit=True)
+    except psycopg.OperationalError as err:
+        pytest.fail(f"cannot reach the test PostgreSQL server ({SERVER_ENV}): {err}", pytrace=False)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "TILE_URL": "",  # no tile server in tests: nothing may leave this machine
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def migrate_up(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """A migrated, empty database for this test run."""
+    with throwaway_database() as url:
+        migrate_up(make_app(url))
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    return make_app(database_url)
+
+
+@pytest.fixture
+def session(app):
+    """db.session inside a transaction that is rolled back after the test (commits become savepoints)."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(session):
+    """The Hannover demo data, loaded inside the test's transaction."""
+    from spaces.demo import load
+
+    return load(session)
+
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The real app over HTTP on a free port, with the demo data committed in a database of its own."""
+    from spaces.demo import load
+
+    with throwaway_database("raumfinder_live") as url:
+        app = make_app(url)
+        migrate_up(app)
+        with app.app_context():
+            load(db.session)
+            db.session.commit()
+        with LiveServer(app) as server:
+            server.app = app
+            yield server
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.path.exists(path):
+        pytest.fail(f"Chromium not found at {path}: apt-get install chromium (./scripts/test does)", pytrace=False)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=path,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="de-DE", viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    path = os.path.join(os.path.dirname(__file__), "..", "test-artifacts")
+    os.makedirs(path, exist_ok=True)
+    return os.path.abspath(path)

@@ -1,0 +1,46 @@
+"""Factories for test data: create_space(session, **params) and friends."""
+
+from datetime import datetime, timedelta, timezone
+from itertools import count
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy.dialects.postgresql import Range
+
+from spaces.models import Booking, Organisation, Site, Space
+
+_seq = count(1)
+HANNOVER = (9.7386, 52.3745)
+
+
+def create_organisation(session, **params) -> Organisation:
+    n = next(_seq)
+    org = Organisation(**{"key": f"org-{n}", "name": f"Verein {n}", "kind": "association", **params})
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_space(session, *, lon=HANNOVER[0], lat=HANNOVER[1], organisation=None, **params) -> Space:
+    organisation = organisation or create_organisation(session)
+    point = from_shape(Point(lon, lat), srid=4326)
+    site = Site(organisation=organisation, address=f"Teststraße {next(_seq)}, Hannover", location=point)
+    session.add(site)
+    session.flush()
+    space = Space(**{"site_id": site.id, "name": f"Raum {next(_seq)}", "kind": "room", "capacity": 20,
+                     "location": point, **params})
+    session.add(space)
+    session.flush()
+    return space
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def create_booking(session, space, start: datetime, hours: float = 2, **params) -> Booking:
+    booking = Booking(**{"space_id": space.id, "during": Range(start, start + timedelta(hours=hours), bounds="[)"),
+                         "status": "confirmed", "attendees": 10, **params})
+    session.add(booking)
+    session.flush()
+    return booking
