@@ -4,6 +4,8 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from .assets import localize_assets
+
 
 class ApiLayers(MacroElement):
     """Hands the Leaflet map to static/js/map.js, which loads spaces and phases from the API."""
@@ -22,13 +24,13 @@ class ApiLayers(MacroElement):
         self.options = options
 
 
-def finder_map(*, center, zoom, tile_url, attribution, layers: dict) -> folium.Map:
-    """A map of the city with an OSM-style tile layer (or none) and the API-fed layers."""
+def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url: str) -> folium.Map:
+    """A map of the city with an OSM-style tile layer (or none) and the API-fed layers; assets from `static_url`."""
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(m)
     ApiLayers(layers).add_to(m)
-    return m
+    return localize_assets(m, static_url)
 
 
 def page_parts(m: folium.Map) -> dict:

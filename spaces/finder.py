@@ -30,6 +30,7 @@ def index():
         tile_url=cfg["TILE_URL"],
         attribution=cfg["TILE_ATTRIBUTION"],
         layers={"spaces": url_for("api.spaces"), "phases": url_for("api.phases")},
+        static_url=url_for("static", filename=""),
     )
     return render_template(
         "finder/index.html",
