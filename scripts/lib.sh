@@ -124,8 +124,17 @@ shared_buffers = 256MB
 CONF
     fi
     chown "$owner" "$PGSOCK"
-    # The owner must be able to reach instance/ (home directories can be closed to others).
-    [ "$owner" = "$(id -un)" ] || chmod o+x "$INSTANCE"
+    # The owner must be able to reach instance/: open closed parent directories for traversal only.
+    if [ "$owner" != "$(id -un)" ]; then
+        local dir="$INSTANCE"
+        while [ "$dir" != "/" ]; do
+            if ! runuser -u "$owner" -- test -x "$dir"; then
+                say "letting $owner traverse $dir (chmod o+x) to reach the cluster"
+                chmod o+x "$dir"
+            fi
+            dir=$(dirname "$dir")
+        done
+    fi
     if as_pg_owner "$bindir/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         STARTED_POSTGRES=""
         return 0
