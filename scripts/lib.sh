@@ -93,7 +93,7 @@ pg_owner() {
 
 as_pg_owner() {
     local owner; owner=$(pg_owner)
-    if [ "$owner" = "$(id -un)" ]; then "$@"; else runuser -u "$owner" -- "$@"; fi
+    if [ "$owner" = "$(id -un)" ]; then "$@"; else (cd "$INSTANCE" && runuser -u "$owner" -- "$@"); fi
 }
 
 local_database_url() {
@@ -106,8 +106,20 @@ start_local_postgres() {
     bindir=$(pg_bindir) || die "PostgreSQL is not installed (apt-get install postgresql postgis)"
     owner=$(pg_owner)
     mkdir -p "$INSTANCE"
+    # The owner must be able to reach instance/: open closed parent directories for traversal only.
+    if [ "$owner" != "$(id -un)" ]; then
+        local dir="$INSTANCE"
+        while [ "$dir" != "/" ]; do
+            if ! runuser -u "$owner" -- test -x "$dir"; then
+                say "letting $owner traverse $dir (chmod o+x) to reach the cluster"
+                chmod o+x "$dir"
+            fi
+            dir=$(dirname "$dir")
+        done
+    fi
     if [ ! -f "$PGDATA/PG_VERSION" ]; then
         say "creating a project-local PostgreSQL cluster in instance/pgdata"
+        rm -rf "$PGDATA"  # what a failed earlier initdb left behind
         mkdir -p "$PGDATA" "$PGSOCK"
         chown "$owner" "$PGDATA" "$PGSOCK"
         chmod 700 "$PGDATA"
@@ -124,17 +136,6 @@ shared_buffers = 256MB
 CONF
     fi
     chown "$owner" "$PGSOCK"
-    # The owner must be able to reach instance/: open closed parent directories for traversal only.
-    if [ "$owner" != "$(id -un)" ]; then
-        local dir="$INSTANCE"
-        while [ "$dir" != "/" ]; do
-            if ! runuser -u "$owner" -- test -x "$dir"; then
-                say "letting $owner traverse $dir (chmod o+x) to reach the cluster"
-                chmod o+x "$dir"
-            fi
-            dir=$(dirname "$dir")
-        done
-    fi
     if as_pg_owner "$bindir/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
         STARTED_POSTGRES=""
         return 0
