@@ -1,6 +1,7 @@
 """Folium maps whose data arrives as GeoJSON from the API, so a page never grows with the data."""
 
 import folium
+from folium.plugins import LocateControl
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -26,9 +27,15 @@ class ApiLayers(MacroElement):
 
 def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url: str) -> folium.Map:
     """A map of the city with an OSM-style tile layer (or none) and the API-fed layers; assets from `static_url`."""
-    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False)
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(m)
+    LocateControl(
+        position="topleft",
+        strings={"title": "Wo bin ich?", "popup": "Sie sind im Umkreis von {distance} m um diesen Punkt"},
+        flyTo=True,
+        keepCurrentZoomLevel=False,
+    ).add_to(m)
     ApiLayers(layers).add_to(m)
     return localize_assets(m, static_url)
 

@@ -1,51 +1,161 @@
-"""JSON and GeoJSON for maps and other clients."""
+"""JSON and GeoJSON for the map and other clients; described in /api/openapi.json."""
 
 import json
+from datetime import date, datetime, timedelta
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, jsonify, request, url_for
 
-from .clock import today_local
+from .availability import Interval
+from .calendar import MAX_WINDOW, local_day_window, local_iso, space_calendar
+from .clock import now_utc, today_local
 from .db import db
+from .errors import BadParameter, NotFound
 from .labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
-from .queries import not_expired, phases_as_geojson, spaces_with_place
+from .models import Space
+from .queries import free_during, nearest_spaces, phases_as_geojson, quartier_centres, search_spaces, spaces_with_place
+from .search import TimeWindow, parse_point, parse_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def space_feature(row, today) -> dict:
-    """A space row (from spaces_with_place) as a GeoJSON Feature."""
+def quartier_lookup() -> dict:
+    """Quartier name -> (id, lon, lat), for searches near a Quartier."""
+    return {name: (qid, lon, lat) for name, qid, lon, lat in db.session.execute(quartier_centres())}
+
+
+def current_search(args=None):
+    """The SpaceSearch of this request's parameters (HTTP 400 when one is wrong)."""
+    return parse_search(request.args if args is None else args, today=today_local(), quartiers=quartier_lookup())
+
+
+def space_feature(row, today: date) -> dict:
+    """A space row (from spaces_with_place, maybe with distance_m and free_now) as a GeoJSON Feature."""
     space = row.Space
+    mapping = row._mapping
+    properties = {
+        "id": space.id,
+        "name": space.name,
+        "kind": space.kind,
+        "kind_label": label(KINDS, space.kind),
+        "capacity": space.capacity,
+        "area_m2": float(space.area_m2) if space.area_m2 is not None else None,
+        "floor": space.floor,
+        "step_free": space.step_free,
+        "accessible_wc": space.accessible_wc,
+        "equipment": list(space.equipment or []),
+        "booking_mode": space.booking_mode,
+        "booking_mode_label": label(BOOKING_MODES, space.booking_mode),
+        "cost_eur": float(space.cost_eur) if space.cost_eur is not None else None,
+        "available_from": space.available_from.isoformat() if space.available_from else None,
+        "available_until": space.available_until.isoformat() if space.available_until else None,
+        "period_label": period(space.available_from, space.available_until, today),
+        "organisation": row.organisation,
+        "address": row.address,
+        "url": url_for("finder.space", space_id=space.id),
+    }
+    if mapping.get("distance_m") is not None:
+        properties["distance_m"] = round(mapping["distance_m"])
+    if "free_now" in mapping:
+        properties["free_now"] = bool(mapping["free_now"])
     return {
         "type": "Feature",
         "id": space.id,
         "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
-        "properties": {
-            "id": space.id,
-            "name": space.name,
-            "kind": space.kind,
-            "kind_label": label(KINDS, space.kind),
-            "capacity": space.capacity,
-            "step_free": space.step_free,
-            "accessible_wc": space.accessible_wc,
-            "equipment": list(space.equipment or []),
-            "booking_mode": space.booking_mode,
-            "booking_mode_label": label(BOOKING_MODES, space.booking_mode),
-            "available_from": space.available_from.isoformat() if space.available_from else None,
-            "available_until": space.available_until.isoformat() if space.available_until else None,
-            "period_label": period(space.available_from, space.available_until, today),
-            "organisation": row.organisation,
-            "address": row.address,
-            "url": url_for("finder.space", space_id=space.id),
-        },
+        "properties": properties,
     }
 
 
 @bp.get("/spaces")
 def spaces():
-    """All spaces that are open or planned, as a GeoJSON FeatureCollection."""
+    """Spaces matching the filters (bbox, time window, capacity, access, equipment, kind, cost, place) as GeoJSON."""
+    search = current_search()
     today = today_local()
-    rows = db.session.execute(spaces_with_place().where(not_expired(today))).all()
+    query = search_spaces(search, today=today).add_columns(free_during(TimeWindow.around(now_utc())).label("free_now"))
+    rows = db.session.execute(query).all()
+    return jsonify(
+        type="FeatureCollection",
+        features=[space_feature(r, today) for r in rows],
+        limit=search.limit,
+        truncated=len(rows) == search.limit,
+    )
+
+
+@bp.get("/spaces/nearest")
+def nearest():
+    """The n spaces nearest to lat/lon (default 20), with straight-line distance in metres."""
+    lon, lat = parse_point(request.args.get("lat", ""), request.args.get("lon", ""))
+    try:
+        n = int(request.args.get("n", 20))
+    except ValueError:
+        raise BadParameter("n muss eine ganze Zahl sein.") from None
+    if not 1 <= n <= 200:
+        raise BadParameter("n: bitte 1 bis 200.")
+    today = today_local()
+    rows = db.session.execute(nearest_spaces(lon, lat, n, today=today)).all()
     return jsonify(type="FeatureCollection", features=[space_feature(r, today) for r in rows])
+
+
+def _space_row(space_id: int):
+    row = db.session.execute(spaces_with_place().where(Space.id == space_id)).first()
+    if row is None:
+        raise NotFound(f"Einen Raum mit der Nummer {space_id} gibt es nicht.")
+    return row
+
+
+def _interval_json(interval: Interval) -> dict:
+    return {"start": local_iso(interval.start), "end": local_iso(interval.end)}
+
+
+@bp.get("/spaces/<int:space_id>")
+def space(space_id: int):
+    """One space as a GeoJSON Feature, with opening hours and its next free slot (of at least an hour)."""
+    today = today_local()
+    row = _space_row(space_id)
+    feature = space_feature(row, today)
+    now = now_utc()
+    calendar = space_calendar(db.session, space_id, Interval(now, now + timedelta(days=14)))
+    next_free = calendar.next_free()
+    feature["properties"]["next_free"] = _interval_json(next_free) if next_free else None
+    feature["properties"]["opening_hours"] = [
+        {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")}
+        for h in row.Space.opening_hours
+    ]
+    return jsonify(feature)
+
+
+def _parse_moment(value: str, name: str, *, end: bool) -> datetime:
+    """A date (local midnight; for `to` the midnight after it) or an ISO datetime with offset."""
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return local_day_window(day, day).end if end else local_day_window(day, day).start
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadParameter(f"{name}: „{value}“ ist weder Datum (JJJJ-MM-TT) noch Zeitpunkt (ISO 8601).") from None
+    if moment.tzinfo is None:
+        raise BadParameter(f"{name}: bitte mit Zeitzone angeben, z. B. 2026-12-01T18:00+01:00.")
+    return moment
+
+
+@bp.get("/spaces/<int:space_id>/availability")
+def availability(space_id: int):
+    """Free and busy intervals of a space between `from` and `to` (dates or ISO datetimes; at most 92 days)."""
+    _space_row(space_id)
+    today = today_local()
+    start = _parse_moment(request.args.get("from") or today.isoformat(), "from", end=False)
+    end = _parse_moment(request.args.get("to") or (today + timedelta(days=6)).isoformat(), "to", end=True)
+    if end <= start:
+        raise BadParameter("Das Zeitfenster endet, bevor es beginnt: „to“ muss nach „from“ liegen.")
+    if end - start > MAX_WINDOW:
+        raise BadParameter("Das Zeitfenster ist zu lang: höchstens 92 Tage.")
+    calendar = space_calendar(db.session, space_id, Interval(start, end))
+    return jsonify(
+        space_id=space_id,
+        **{"from": local_iso(start), "to": local_iso(end)},
+        free=[_interval_json(i) for i in calendar.free],
+        busy=[{**_interval_json(b.interval), "title": b.title or "belegt", "kind": b.kind} for b in calendar.busy],
+    )
 
 
 @bp.get("/phases")
@@ -71,3 +181,9 @@ def phases():
             }
         )
     return jsonify(type="FeatureCollection", features=features)
+
+
+@bp.get("/quartiers")
+def quartiers():
+    """Named Quartiere to search near, with their centre."""
+    return jsonify([{"name": n, "lon": v[1], "lat": v[2]} for n, v in quartier_lookup().items()])

@@ -109,7 +109,8 @@ class WeeklyHours:
     closes: time
 
     def __post_init__(self) -> None:
-        if isinstance(self.weekday, bool) or not isinstance(self.weekday, int) or not 0 <= self.weekday <= 6:
+        wd = self.weekday
+        if isinstance(wd, bool) or not isinstance(wd, int) or not 0 <= wd <= 6:
             raise ValueError(f"weekday must be an int from 0 (Monday) to 6 (Sunday), got {self.weekday!r}")
         for name in ("opens", "closes"):
             value = getattr(self, name)
@@ -125,7 +126,11 @@ class WeeklyHours:
 
 
 def wall_time_to_utc(day: date, wall: time, tz: ZoneInfo = BERLIN) -> datetime:
-    """The UTC instant of local wall time `wall` on `day` in `tz`: nonexistent times move to the end of the gap, ambiguous ones take the first occurrence."""
+    """The UTC instant of wall time `wall` on local date `day` in `tz`.
+
+    A nonexistent wall time (in a DST gap) resolves to the first instant after the gap;
+    an ambiguous one (in the repeated hour) to its first occurrence.
+    """
     naive = datetime.combine(day, wall.replace(tzinfo=None, fold=0))
     candidate = naive.replace(tzinfo=tz).astimezone(UTC)  # fold=0: first occurrence if ambiguous
     if candidate.astimezone(tz).replace(tzinfo=None, fold=0) == naive:
@@ -210,7 +215,9 @@ def intersect(a: Iterable[Interval], b: Iterable[Interval]) -> list[Interval]:
     return out
 
 
-def opening_intervals(hours: Iterable[WeeklyHours], window: Interval, tz: ZoneInfo = BERLIN) -> list[Interval]:
+def opening_intervals(
+    hours: Iterable[WeeklyHours], window: Interval, tz: ZoneInfo = BERLIN
+) -> list[Interval]:
     """The opening intervals of a weekly schedule that fall inside `window`, clipped to it, sorted and merged, in UTC."""
     by_weekday: dict[int, list[WeeklyHours]] = defaultdict(list)
     for h in hours:

@@ -47,5 +47,8 @@ def create_admin(email: str, name: str, password: str):
 
 def register(app: Flask) -> None:
     """Add the command groups to `flask`."""
+    from .synthetic import synthetic_city_command
+
+    demo.add_command(synthetic_city_command)
     app.cli.add_command(demo)
     app.cli.add_command(users)

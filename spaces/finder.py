@@ -1,51 +1,124 @@
-"""Residents' pages: the map of spaces and phases, and the list under it."""
+"""Residents' pages: the map with search filters and the list of results, and a space's page."""
 
-from flask import Blueprint, abort, current_app, render_template, url_for
+from datetime import date, timedelta
+
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from geo.maps import finder_map, page_parts
+from geo.walking import walk_radius_m
 
-from .clock import today_local
+from .api import _space_row, current_search
+from .availability import Interval
+from .calendar import local_day_window, space_calendar, split_by_local_day
+from .clock import BERLIN, today_local
 from .db import db
-from .labels import BOOKING_MODES, EQUIPMENT, KINDS, label, period
-from .models import Space
-from .queries import not_expired, spaces_with_place
+from .errors import BadParameter
+from .labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, label, period
+from .queries import quartier_centres, search_spaces
+from .search import SORTS, SpaceSearch
 
 bp = Blueprint("finder", __name__)
+
+PAGE_SIZE = 50
 
 
 @bp.app_context_processor
 def _labels():
-    return {"label": label, "KINDS": KINDS, "EQUIPMENT": EQUIPMENT, "BOOKING_MODES": BOOKING_MODES}
+    return {"label": label, "KINDS": KINDS, "EQUIPMENT": EQUIPMENT, "BOOKING_MODES": BOOKING_MODES,
+            "WEEKDAYS": WEEKDAYS}
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
 
 
 @bp.get("/")
 def index():
-    """The map of Hannover with spaces and construction phases, and the list of spaces."""
+    """The map of Hannover with spaces and construction phases, a search form, and the results as a list."""
     today = today_local()
-    rows = db.session.execute(spaces_with_place().where(not_expired(today))).all()
+    error, status = None, 200
+    try:
+        search = current_search()
+    except BadParameter as err:
+        error, status, search = err.message, 400, SpaceSearch()
+    page = _page_number()
+    rows = db.session.execute(
+        search_spaces(search, today=today).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    filters = {k: v for k, v in request.args.items(multi=True) if k not in ("page", "lang") and v}
     cfg = current_app.config
     m = finder_map(
         center=cfg["MAP_CENTER"],
         zoom=cfg["MAP_ZOOM"],
         tile_url=cfg["TILE_URL"],
         attribution=cfg["TILE_ATTRIBUTION"],
-        layers={"spaces": url_for("api.spaces"), "phases": url_for("api.phases")},
+        layers={
+            "spaces": url_for("api.spaces", **({} if error else _multi(request.args, drop=("page", "lang", "sort")))),
+            "phases": url_for("api.phases"),
+            "near": list(search.near) if search.near else None,
+            "radius": round(walk_radius_m(search.walk_minutes)),
+        },
         static_url=url_for("static", filename=""),
     )
     return render_template(
         "finder/index.html",
         map=page_parts(m),
-        rows=rows,
+        rows=rows[:PAGE_SIZE],
+        search=search,
+        error=error,
+        args=request.args,
+        quartiers=[name for name, *_ in db.session.execute(quartier_centres())],
+        sorts=SORTS,
+        page=page,
+        has_next=len(rows) > PAGE_SIZE,
+        page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
+        filtered=bool(filters),
         period=lambda s: period(s.available_from, s.available_until, today),
-    )
+    ), status
+
+
+def _multi(args, drop=()) -> dict:
+    """Request arguments as a dict for url_for, keeping repeated keys as lists."""
+    return {k: (v if len(v) > 1 else v[0]) for k, v in args.lists() if k not in drop and any(v)}
+
+
+def _week_start(value: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat(value) if value else today
+    except ValueError:
+        raise BadParameter(f"Woche: „{value}“ ist kein Datum (erwartet JJJJ-MM-TT).") from None
+    return day - timedelta(days=day.weekday())
 
 
 @bp.get("/raeume/<int:space_id>")
 def space(space_id: int):
-    """One space: where, how big, how accessible, how to book."""
-    row = db.session.execute(spaces_with_place().where(Space.id == space_id)).first()
-    if row is None:
-        abort(404, description="Diesen Raum gibt es nicht (mehr).")
+    """One space: facts, a week of free and busy time, public events, how to book."""
     today = today_local()
-    return render_template("finder/space.html", row=row, space=row.Space,
-                           period=period(row.Space.available_from, row.Space.available_until, today))
+    row = _space_row(space_id)
+    monday = _week_start(request.args.get("woche"), today)
+    days = [monday + timedelta(days=i) for i in range(7)]
+    calendar = space_calendar(db.session, space_id, local_day_window(days[0], days[-1]))
+    week = {d: {"free": [], "busy": []} for d in days}
+    for interval in calendar.free:
+        for day, part in split_by_local_day(interval):
+            week[day]["free"].append(part)
+    for busy in calendar.busy:
+        clipped = Interval(max(busy.interval.start, calendar.window.start), min(busy.interval.end, calendar.window.end))
+        for day, part in split_by_local_day(clipped):
+            week[day]["busy"].append((part, busy.title))
+    events = space_calendar(db.session, space_id, local_day_window(today, today + timedelta(days=60)))
+    return render_template(
+        "finder/space.html",
+        row=row,
+        space=row.Space,
+        period=period(row.Space.available_from, row.Space.available_until, today),
+        week=week,
+        monday=monday,
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        events=[b for b in events.busy if b.kind == "booking" and b.title][:10],
+        BERLIN=BERLIN,
+    )

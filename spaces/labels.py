@@ -43,6 +43,9 @@ EQUIPMENT = {
     "benches": _l("Bänke"),
 }
 
+WEEKDAYS = (_l("Montag"), _l("Dienstag"), _l("Mittwoch"), _l("Donnerstag"), _l("Freitag"), _l("Samstag"),
+            _l("Sonntag"))
+
 MONTHS = ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez.")
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint, JSONB, TSTZRANGE, UUID, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -167,6 +168,8 @@ class Space(db.Model):
         CheckConstraint(_in("booking_mode", BookingMode), name="booking_mode"),
         CheckConstraint("ST_IsValid(location)", name="location_valid"),
         Index("ix_spaces_equipment", "equipment", postgresql_using="gin"),
+        # Distances in metres are computed on geography; this index serves ST_DWithin and KNN.
+        Index("ix_spaces_location_geography", text("(location::geography)"), postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,33 +1,122 @@
-"""The map in a real headless Chromium: markers from the API, popups, nothing loaded from elsewhere."""
+"""The map in a real headless Chromium: markers from the API, filters, popups, nothing loaded from elsewhere."""
 
 import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+
+from spaces.db import db
+from spaces.models import OpeningHours, Site, Space
 
 pytestmark = pytest.mark.browser
 
+OPEN_POPUP = """(name) => new Promise((resolve, reject) => {
+    const {spaces, cluster} = window.Raumfinder.layers;
+    const layer = spaces.getLayers().find(l => l.feature.properties.name === name);
+    if (!layer) return reject(new Error("no marker named " + name));
+    setTimeout(() => reject(new Error("popup did not open")), 5000);
+    cluster.zoomToShowLayer(layer, () => { layer.openPopup(); resolve(true); });
+})"""
 
-def test_map_shows_spaces_and_phases_and_a_popup(live_server, page, artifacts_dir):
-    requests = []
-    page.on("request", lambda r: requests.append(r.url))
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
 
-    page.goto(live_server.url + "/")
+def _watch(page, live_server):
+    seen = {"requests": [], "errors": []}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    return seen
+
+
+@pytest.fixture
+def wide_page(browser):
+    """A desktop-sized page: at zoom 12 its map shows all of Hannover, so every demo space is in the bbox."""
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def _loaded(page):
     page.wait_for_selector(".folium-map[data-loaded='1']", timeout=15_000)
-    shown = int(page.get_attribute(".folium-map", "data-spaces"))
-    assert shown == 25  # 29 demo spaces, less the four whose period ended in 2020
-    # Phases and markers are SVG paths in Leaflet's overlay pane.
-    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() >= shown + 4
+    return int(page.get_attribute(".folium-map", "data-spaces"))
 
-    page.evaluate("""() => {
-        const el = document.querySelector('.folium-map');
-        const map = Object.values(window).find(v => v && v._container === el);
-        map.eachLayer(l => { if (l.feature && l.feature.properties.name === 'Die Übersee') l.openPopup(); });
-    }""")
+
+def test_map_shows_markers_and_a_popup_with_the_next_free_slot(live_server, wide_page, artifacts_dir):
+    page = wide_page
+    seen = _watch(page, live_server)
+    page.goto(live_server.url + "/")
+    assert _loaded(page) == 25  # 29 demo spaces, less the four whose period ended in 2020
+    markers = page.locator(".leaflet-marker-pane .rf-marker, .leaflet-marker-pane .marker-cluster")
+    assert markers.count() >= 3  # some single markers, some clusters
+    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 4  # the Kronsrode phases
+
+    page.evaluate(OPEN_POPUP, "Die Übersee")
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5_000)
     assert "Die Übersee" in popup.inner_text()
+    assert "bis 60 Personen" in popup.inner_text()
+    page.wait_for_function("!document.querySelector('.rf-next').textContent.includes('geladen')", timeout=5_000)
+    assert popup.locator(".rf-next").inner_text().startswith(("Nächste freie Zeit", "In den nächsten"))
     assert popup.locator("a").get_attribute("href").startswith("/raeume/")
-    page.screenshot(path=f"{artifacts_dir}/map-375px.png", full_page=True)
+    page.screenshot(path=f"{artifacts_dir}/map-popup.png", full_page=False)
 
-    assert errors == []
-    assert [u for u in requests if not u.startswith(live_server.url)] == []
+    assert seen["errors"] == []
+    assert [u for u in seen["requests"] if not u.startswith(live_server.url)] == []
+
+
+def test_filter_form_narrows_map_and_list(live_server, wide_page, artifacts_dir):
+    page = wide_page
+    seen = _watch(page, live_server)
+    page.goto(live_server.url + "/")
+    _loaded(page)
+    page.fill("input[name=capacity]", "50")
+    page.check("input[name=step_free]")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**capacity=50**")
+    assert _loaded(page) == 3
+    listed = set(page.locator("ul.spaces li strong").all_inner_texts())
+    assert listed == {"Die Übersee", "Quartiersplatz (Treffpunkt im Freien)", "Veranstaltungsraum mit Bühne"}
+    assert page.locator("input[name=step_free]").is_checked()  # the form keeps the search
+    page.screenshot(path=f"{artifacts_dir}/map-filtered.png", full_page=True)
+    assert seen["errors"] == []
+
+
+def test_hostile_space_name_shows_as_text_and_runs_nothing(live_server, wide_page):
+    page = wide_page
+    hostile = '<img src=x onerror="window.__xss=1">${window.__xss=2}`\\'
+    app = live_server.app
+    with app.app_context():
+        site = db.session.scalars(select(Site)).first()
+        space = Space(site_id=site.id, name=hostile, kind="room", capacity=7,
+                      location=from_shape(Point(9.80, 52.40), srid=4326),
+                      opening_hours=[OpeningHours(weekday=d, opens=__import__("datetime").time(0),
+                                                  closes=__import__("datetime").time(0)) for d in range(7)])
+        db.session.add(space)
+        db.session.commit()
+        space_id = space.id
+    try:
+        seen = _watch(page, live_server)
+        page.goto(live_server.url + "/?capacity=7")
+        _loaded(page)
+        page.evaluate(OPEN_POPUP, hostile)
+        popup = page.locator(".leaflet-popup-content h3")
+        popup.wait_for(timeout=5_000)
+        assert popup.inner_text() == hostile
+        page.goto(f"{live_server.url}/raeume/{space_id}")
+        assert page.locator("h1").inner_text() == hostile
+        assert page.evaluate("window.__xss") is None
+        assert seen["errors"] == []
+    finally:
+        with app.app_context():
+            db.session.delete(db.session.get(Space, space_id))
+            db.session.commit()
+
+
+def test_phone_width_map_loads_what_is_in_view(live_server, page, artifacts_dir):
+    """On a 375 px phone the page fits the screen and the map asks only for the spaces in its view."""
+    seen = _watch(page, live_server)
+    page.goto(live_server.url + "/")
+    shown = _loaded(page)
+    assert 0 < shown < 25
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=f"{artifacts_dir}/map-375px.png", full_page=True)
+    assert any("bbox=" in u for u in seen["requests"] if "/api/spaces" in u)
+    assert seen["errors"] == []

@@ -45,7 +45,7 @@ def test_space_page(client, demo, session):
 def test_unknown_space_is_a_german_404(client):
     response = client.get("/raeume/999999")
     assert response.status_code == 404
-    assert "Diesen Raum gibt es nicht" in response.get_data(as_text=True)
+    assert "Einen Raum mit der Nummer 999999 gibt es nicht" in response.get_data(as_text=True)
 
 
 def test_hostile_names_are_shown_as_text(client, session):

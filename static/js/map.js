@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var PHASE_COLOURS = { occupied: "#c0392b", building: "#e67e22", planned: "#7f8c8d" };
+  var KIND_LETTERS = { room: "R", hall: "S", kitchen: "K", workshop: "W", coworking: "C", studio: "St", outdoor: "T" };
 
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
@@ -11,16 +12,38 @@
     return node;
   }
 
+  function hhmm(iso) { return iso.slice(11, 16); }
+  function dayLabel(iso) {
+    var d = new Date(iso.slice(0, 10) + "T12:00:00");
+    return d.toLocaleDateString("de-DE", { weekday: "short", day: "numeric", month: "numeric" });
+  }
+
   function spacePopup(p) {
     var box = el("div", null, { "class": "rf-popup" });
     box.appendChild(el("h3", p.name));
     box.appendChild(el("p", p.kind_label + " · bis " + p.capacity + " Personen"));
-    box.appendChild(el("p", p.step_free ? "barrierefrei" : "nicht barrierefrei"));
+    var access = [p.step_free ? "stufenlos" : "nicht stufenlos"];
+    if (p.accessible_wc) access.push("barrierefreies WC");
+    box.appendChild(el("p", access.join(", ")));
     if (p.period_label) box.appendChild(el("p", p.period_label));
+    var next = el("p", "Nächste freie Zeit wird geladen …", { "class": "rf-next" });
+    box.appendChild(next);
     var more = el("p");
     more.appendChild(el("a", "Details und Buchung", { href: p.url }));
     box.appendChild(more);
     return box;
+  }
+
+  function loadNextFree(box, id) {
+    var target = box.querySelector(".rf-next");
+    fetch("/api/spaces/" + encodeURIComponent(id), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (f) {
+        var n = f.properties.next_free;
+        target.textContent = n ? "Nächste freie Zeit: " + dayLabel(n.start) + " " + hhmm(n.start) + "–" + hhmm(n.end)
+                               : "In den nächsten zwei Wochen nichts frei.";
+      })
+      .catch(function () { target.textContent = ""; });
   }
 
   function phasePopup(p) {
@@ -31,41 +54,106 @@
     return box;
   }
 
-  function load(url, onData) {
+  function spaceIcon(p) {
+    var cls = "rf-marker " + (p.free_now ? "rf-free" : "rf-busy") + (p.period_label ? " rf-period" : "");
+    var node = el("span", KIND_LETTERS[p.kind] || "?", { "class": cls, title: p.kind_label });
+    return L.divIcon({ html: node, className: "rf-icon", iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12] });
+  }
+
+  function withBbox(url, map) {
+    var b = map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + "bbox=" + bbox.join(",");
+  }
+
+  function load(url, onData, onError) {
     fetch(url, { headers: { Accept: "application/geo+json, application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(onData)
-      .catch(function (err) { console.error("Raumfinder: " + url + " failed", err); });
+      .catch(function (err) { console.error("Raumfinder: " + url + " failed", err); if (onError) onError(err); });
+  }
+
+  function choosePlace(map, latlng) {
+    var form = document.querySelector("form.filters");
+    if (!form) return;
+    form.elements.lat.value = latlng.lat.toFixed(5);
+    form.elements.lon.value = latlng.lng.toFixed(5);
+    if (form.elements.quartier) form.elements.quartier.value = "";
+    if (form.elements.sort) form.elements.sort.value = "distance";
+    form.submit();
   }
 
   function attach(map, options) {
+    var container = map.getContainer();
+    // Without a tile layer Leaflet knows no zoom limit, which clustering needs.
+    if (!isFinite(map.getMaxZoom())) map.setMaxZoom(19);
     var phases = L.geoJSON(null, {
       style: function (f) {
         var c = PHASE_COLOURS[f.properties.status] || "#555";
-        return { color: c, weight: 2, fillColor: c, fillOpacity: 0.25 };
+        return { color: c, weight: 2, fillColor: c, fillOpacity: 0.2 };
       },
       onEachFeature: function (f, layer) {
         layer.bindPopup(phasePopup(f.properties));
         layer.bindTooltip(el("span", f.properties.name));
       }
     }).addTo(map);
-    var spaces = L.geoJSON(null, {
-      pointToLayer: function (f, latlng) {
-        return L.circleMarker(latlng, { radius: 8, color: "#0b5394", weight: 2, fillColor: "#3d85c6", fillOpacity: 0.9 });
-      },
-      onEachFeature: function (f, layer) {
-        layer.bindPopup(spacePopup(f.properties));
-        layer.bindTooltip(el("span", f.properties.name));
-      }
-    }).addTo(map);
-    map.getContainer().setAttribute("data-loaded", "0");
+    var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false })
+                                       : L.layerGroup();
+    cluster.addTo(map);
+    // Markers are kept by space id: a refresh after panning adds and removes only what changed,
+    // so an open popup survives and the map does not flicker.
+    var spaces = L.featureGroup();
+    var byId = {};
+    function makeMarker(f) {
+      var latlng = L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]);
+      var layer = L.marker(latlng, { icon: spaceIcon(f.properties), keyboard: true, title: f.properties.name });
+      layer.feature = f;
+      var box = spacePopup(f.properties);
+      layer.bindPopup(box);
+      layer.on("popupopen", function () { loadNextFree(box, f.properties.id); });
+      layer.bindTooltip(el("span", f.properties.name));
+      return layer;
+    }
+    var seq = 0;
+    function refresh() {
+      var mine = ++seq;
+      container.setAttribute("data-loaded", "0");
+      load(withBbox(options.spaces, map), function (data) {
+        if (mine !== seq) return;
+        var keep = {}, added = [], removed = [];
+        data.features.forEach(function (f) {
+          keep[f.id] = true;
+          var old = byId[f.id];
+          if (old && old.feature.properties.free_now === f.properties.free_now) return;
+          if (old) removed.push(old);
+          byId[f.id] = makeMarker(f);
+          added.push(byId[f.id]);
+        });
+        Object.keys(byId).forEach(function (id) {
+          if (!keep[id] && !byId[id].isPopupOpen()) { removed.push(byId[id]); delete byId[id]; }
+        });
+        removed.forEach(function (l) { spaces.removeLayer(l); });
+        added.forEach(function (l) { spaces.addLayer(l); });
+        if (cluster.removeLayers) { cluster.removeLayers(removed); cluster.addLayers(added); }
+        else { removed.forEach(function (l) { cluster.removeLayer(l); }); added.forEach(function (l) { cluster.addLayer(l); }); }
+        container.setAttribute("data-spaces", String(data.features.length));
+        container.setAttribute("data-truncated", data.truncated ? "1" : "0");
+        container.setAttribute("data-loaded", "1");
+      }, function () { container.setAttribute("data-loaded", "error"); });
+    }
+    var timer = null;
+    map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(refresh, 250); });
+    map.on("click", function (e) { choosePlace(map, e.latlng); });
     load(options.phases, function (data) { phases.addData(data); });
-    load(options.spaces, function (data) {
-      spaces.addData(data);
-      map.getContainer().setAttribute("data-loaded", "1");
-      map.getContainer().setAttribute("data-spaces", String(data.features.length));
-    });
-    L.control.layers(null, { "Räume und Treffpunkte": spaces, "Bauabschnitte": phases }).addTo(map);
+    if (options.near) {
+      var here = L.latLng(options.near[1], options.near[0]);
+      L.circle(here, { radius: options.radius || 923, color: "#0b5394", weight: 1, fillOpacity: 0.05, interactive: false }).addTo(map);
+      L.circleMarker(here, { radius: 6, color: "#000", fillColor: "#f9a825", fillOpacity: 1, interactive: false }).addTo(map);
+      map.setView(here, 14);
+    }
+    refresh();
+    window.Raumfinder.layers = { spaces: spaces, cluster: cluster, phases: phases, map: map };
+    L.control.layers(null, { "Räume und Treffpunkte": cluster, "Bauabschnitte": phases }, { collapsed: true }).addTo(map);
   }
 
   window.Raumfinder = { attach: attach };
