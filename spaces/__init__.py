@@ -15,6 +15,7 @@ def create_app(config: dict | None = None):
     from .finder import bp as finder_bp
     from .health import bp as health_bp
     from .api import bp as api_bp
+    from .openapi import bp as openapi_bp
 
     app = Flask(
         __name__,
@@ -29,4 +30,5 @@ def create_app(config: dict | None = None):
     app.register_blueprint(health_bp)
     app.register_blueprint(finder_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(openapi_bp)
     return app
