@@ -131,6 +131,7 @@ listen_addresses = ''
 unix_socket_directories = '$PGSOCK'
 unix_socket_permissions = 0770
 fsync = on
+jit = off
 max_connections = 100
 shared_buffers = 256MB
 CONF

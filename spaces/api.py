@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from .availability import Interval
 from .calendar import MAX_WINDOW, local_day_window, local_iso, space_calendar
-from .clock import now_utc, today_local
+from .clock import BERLIN, now_utc, today_local
 from .db import db
 from .errors import BadParameter, NotFound
 from .labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
@@ -70,13 +70,14 @@ def spaces():
     """Spaces matching the filters (bbox, time window, capacity, access, equipment, kind, cost, place) as GeoJSON."""
     search = current_search()
     today = today_local()
-    query = search_spaces(search, today=today).add_columns(free_during(TimeWindow.around(now_utc())).label("free_now"))
+    query = search_spaces(search, today=today).limit(search.limit + 1)  # one more: is there more?
+    query = query.add_columns(free_during(TimeWindow.around(now_utc())).label("free_now"))
     rows = db.session.execute(query).all()
     return jsonify(
         type="FeatureCollection",
-        features=[space_feature(r, today) for r in rows],
+        features=[space_feature(r, today) for r in rows[: search.limit]],
         limit=search.limit,
-        truncated=len(rows) == search.limit,
+        truncated=len(rows) > search.limit,
     )
 
 
@@ -140,11 +141,12 @@ def _parse_moment(value: str, name: str, *, end: bool) -> datetime:
 
 @bp.get("/spaces/<int:space_id>/availability")
 def availability(space_id: int):
-    """Free and busy intervals of a space between `from` and `to` (dates or ISO datetimes; at most 92 days)."""
+    """Free and busy intervals of a space between `from` and `to` (dates or ISO datetimes; a week by default, at most 92 days)."""
     _space_row(space_id)
     today = today_local()
     start = _parse_moment(request.args.get("from") or today.isoformat(), "from", end=False)
-    end = _parse_moment(request.args.get("to") or (today + timedelta(days=6)).isoformat(), "to", end=True)
+    default_to = (start.astimezone(BERLIN).date() + timedelta(days=6)).isoformat()
+    end = _parse_moment(request.args.get("to") or default_to, "to", end=True)
     if end <= start:
         raise BadParameter("Das Zeitfenster endet, bevor es beginnt: „to“ muss nach „from“ liegen.")
     if end - start > MAX_WINDOW:

@@ -17,10 +17,10 @@ MIN_FREE_SLOT = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Busy:
-    """A busy interval as the public may see it: a title only for public events."""
+    """A busy interval as the public may see it: a title only for public events and closures."""
 
     interval: Interval
-    title: str | None  # None: "belegt" (another group's private booking, or a closure)
+    title: str | None  # None: "belegt" (a private booking); a closure shows its reason (e.g. "Sommerferien")
     kind: str  # "booking" or "closure"
 
 
@@ -73,7 +73,7 @@ def space_calendar(session: Session, space_id: int, window: Interval) -> SpaceCa
 
 
 def local_iso(moment: datetime) -> str:
-    """An instant as ISO 8601 in Berlin time, e.g. 2026-12-01T18:00:00+01:00."""
+    """An instant as ISO 8601 in Berlin time to the minute, e.g. 2026-12-01T18:00+01:00."""
     return moment.astimezone(BERLIN).isoformat(timespec="minutes")
 
 

@@ -21,7 +21,8 @@ def _secret_key() -> str:
 
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # JIT compilation costs more than it saves on short searches (measured: +15 ms on a 30 ms search).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
     SECRET_KEY = None  # filled in by load_config
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"

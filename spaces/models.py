@@ -170,6 +170,7 @@ class Space(db.Model):
         Index("ix_spaces_equipment", "equipment", postgresql_using="gin"),
         # Distances in metres are computed on geography; this index serves ST_DWithin and KNN.
         Index("ix_spaces_location_geography", text("(location::geography)"), postgresql_using="gist"),
+        Index("ix_spaces_name_id", "name", "id"),  # the list is ordered by name and paged
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,10 +208,11 @@ class OpeningHours(db.Model):
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         UniqueConstraint("space_id", "weekday", "opens", name="uq_opening_hours_space_weekday_opens"),
+        Index("ix_opening_hours_space_weekday", "space_id", "weekday"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
     weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday
     opens: Mapped[time] = mapped_column(Time)
     closes: Mapped[time] = mapped_column(Time)  # closes <= opens: open past midnight

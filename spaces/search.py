@@ -70,8 +70,14 @@ class SpaceSearch:
     raw: dict = field(default_factory=dict, compare=False)
 
 
+TRUE, FALSE = ("1", "true", "on", "ja", "yes"), ("", "0", "false", "off", "nein", "no")
+
+
 def _flag(args, name: str) -> bool:
-    return (args.get(name) or "").strip().lower() in ("1", "true", "on", "ja", "yes")
+    value = (args.get(name) or "").strip().lower()
+    if value not in TRUE + FALSE:
+        raise BadParameter(f"{name}: „{value}“ verstehe ich nicht; bitte 1 (ja) oder 0 (nein).")
+    return value in TRUE
 
 
 def _int(args, name: str, label: str, lo: int, hi: int) -> int | None:
@@ -152,7 +158,9 @@ def parse_search(args, *, today: date, quartiers: dict[str, tuple[int, float, fl
     elif from_value or to_value:
         values["day"] = today
     if from_value or to_value:
-        starts = _time(from_value or "00:00", "von") or time(0)
+        starts = _time(from_value or "00:00", "von")
+        if starts is None:
+            raise BadParameter("von: 24:00 ist das Ende eines Tages; ein Zeitfenster beginnt spätestens 23:59.")
         ends = _time(to_value, "bis") if to_value else None
         values["window"] = TimeWindow.local(values["day"], starts, ends)
 
