@@ -4,6 +4,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, jsonify, request, url_for
+from sqlalchemy import select
 
 from .availability import Interval
 from .calendar import MAX_WINDOW, local_day_window, local_iso, space_calendar
@@ -11,7 +12,7 @@ from .clock import BERLIN, now_utc, today_local
 from .db import db
 from .errors import BadParameter, NotFound
 from .labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
-from .models import Space
+from .models import OpeningHours, Space
 from .queries import free_during, nearest_spaces, phases_as_geojson, quartier_centres, search_spaces, spaces_with_place
 from .search import TimeWindow, parse_point, parse_search
 
@@ -30,7 +31,7 @@ def current_search(args=None):
 
 def space_feature(row, today: date) -> dict:
     """A space row (from spaces_with_place, maybe with distance_m and free_now) as a GeoJSON Feature."""
-    space = row.Space
+    space = row
     mapping = row._mapping
     properties = {
         "id": space.id,
@@ -117,9 +118,11 @@ def space(space_id: int):
     calendar = space_calendar(db.session, space_id, Interval(now, now + timedelta(days=14)))
     next_free = calendar.next_free()
     feature["properties"]["next_free"] = _interval_json(next_free) if next_free else None
+    hours = db.session.scalars(
+        select(OpeningHours).where(OpeningHours.space_id == space_id).order_by(OpeningHours.weekday, OpeningHours.opens)
+    )
     feature["properties"]["opening_hours"] = [
-        {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")}
-        for h in row.Space.opening_hours
+        {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")} for h in hours
     ]
     return jsonify(feature)
 

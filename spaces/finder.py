@@ -14,6 +14,7 @@ from .clock import BERLIN, today_local
 from .db import db
 from .errors import BadParameter
 from .labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, label, period
+from .models import Space
 from .queries import quartier_centres, search_spaces
 from .search import SORTS, SpaceSearch
 
@@ -113,8 +114,8 @@ def space(space_id: int):
     return render_template(
         "finder/space.html",
         row=row,
-        space=row.Space,
-        period=period(row.Space.available_from, row.Space.available_until, today),
+        space=db.session.get(Space, space_id),
+        period=period(row.available_from, row.available_until, today),
         week=week,
         monday=monday,
         prev_week=monday - timedelta(days=7),

@@ -12,11 +12,19 @@ from geo.walking import walk_radius_m
 from .models import SLOT_HOLDING, Booking, Closure, ConstructionPhase, OpeningHours, Organisation, Site, Space
 
 
+# What lists, maps and the API show of a space: plain columns, no ORM objects to build per row.
+SPACE_COLUMNS = (
+    Space.id, Space.name, Space.kind, Space.capacity, Space.area_m2, Space.floor, Space.step_free,
+    Space.accessible_wc, Space.equipment, Space.booking_mode, Space.cost_eur, Space.available_from,
+    Space.available_until,
+)
+
+
 def spaces_with_place() -> Select:
-    """Spaces with their site, organisation and coordinates, ordered by name."""
+    """Spaces (SPACE_COLUMNS) with their address, organisation and coordinates, ordered by name."""
     return (
         select(
-            Space,
+            *SPACE_COLUMNS,
             Site.address,
             Organisation.name.label("organisation"),
             func.ST_X(Space.location).label("lon"),
@@ -87,6 +95,18 @@ def no_closure_during(window) -> ColumnElement[bool]:
     )
 
 
+def not_closed_all_day(day: date) -> ColumnElement[bool]:
+    """Criterion: no closure covers the whole local day."""
+    from .calendar import local_day_window
+
+    whole = local_day_window(day, day)
+    return ~exists(
+        select(1)
+        .where(Closure.space_id == Space.id, Closure.during.op("@>")(func.tstzrange(whole.start, whole.end, literal("[)"))))
+        .offset(0)
+    )
+
+
 def free_during(window) -> ColumnElement[bool]:
     """Criterion: the space exists, is open, not closed and not booked during the window."""
     return and_(open_on(window.day), opening_covers(window), no_closure_during(window), no_booking_during(window))
@@ -126,6 +146,7 @@ def search_spaces(search, *, today: date) -> Select:
         query = query.where(
             open_on(search.day),
             exists().where(OpeningHours.space_id == Space.id, OpeningHours.weekday == search.day.weekday()),
+            not_closed_all_day(search.day),
         )
     else:
         query = query.where(not_expired(today))

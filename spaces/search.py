@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -16,6 +17,7 @@ SORTS = ("name", "distance", "capacity")
 MAX_WALK_MINUTES = 120
 DEFAULT_WALK_MINUTES = 15
 MAX_LIMIT = 5000
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,11 @@ def _time(value: str, label: str) -> time | None:
     value = value.strip()
     if value in ("24:00", "24"):
         return None
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", value)
     try:
-        return time.fromisoformat(value if ":" in value else f"{int(value):02d}:00")
+        if match is None:
+            raise ValueError(value)
+        return time(int(match[1]), int(match[2] or 0))
     except ValueError:
         raise BadParameter(f"{label}: „{value}“ ist keine Uhrzeit (erwartet HH:MM).") from None
 
@@ -155,6 +160,8 @@ def parse_search(args, *, today: date, quartiers: dict[str, tuple[int, float, fl
             values["day"] = date.fromisoformat(day_value)
         except ValueError:
             raise BadParameter(f"Datum: „{day_value}“ ist kein Datum (erwartet JJJJ-MM-TT).") from None
+        if not FIRST_DAY <= values["day"] <= LAST_DAY:
+            raise BadParameter(f"Datum: bitte zwischen {FIRST_DAY:%d.%m.%Y} und {LAST_DAY:%d.%m.%Y}.")
     elif from_value or to_value:
         values["day"] = today
     if from_value or to_value:
