@@ -89,8 +89,9 @@ def main() -> None:
     page = page_size_and_time(args.base_url)
     rows.append({"scenario": "map page / (1 client)", **page})
     for name, next_path in scenarios(today).items():
-        result = run(args.base_url, next_path, clients=args.clients, seconds=args.seconds)
-        rows.append({"scenario": f"{name} ({args.clients} clients)", **result.row()})
+        for clients in ([1, args.clients] if name == "api: nearest 20" else [args.clients]):
+            result = run(args.base_url, next_path, clients=clients, seconds=args.seconds)
+            rows.append({"scenario": f"{name} ({clients} client{'s' if clients > 1 else ''})", **result.row()})
     if args.json:
         for row in rows:
             print(json.dumps({"label": args.label, **row}))

@@ -12,8 +12,8 @@ from .clock import BERLIN, now_utc, today_local
 from .db import db
 from .errors import BadParameter, NotFound
 from .labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
-from .models import OpeningHours, Space
-from .queries import free_during, nearest_spaces, phases_as_geojson, quartier_centres, search_spaces, spaces_with_place
+from .models import OpeningHours, Quartier, Space
+from .queries import free_now_column, nearest_spaces, phases_as_geojson, quartier_centres, search_spaces, spaces_with_place
 from .search import TimeWindow, parse_point, parse_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -24,46 +24,68 @@ def quartier_lookup() -> dict:
     return {name: (qid, lon, lat) for name, qid, lon, lat in db.session.execute(quartier_centres())}
 
 
+class _QuartierByName:
+    """Looks up one Quartier by name when a search names one (most searches don't)."""
+
+    def get(self, name: str):
+        row = db.session.execute(quartier_centres().where(Quartier.name == name)).first()
+        return None if row is None else (row[1], row[2], row[3])
+
+
 def current_search(args=None):
     """The SpaceSearch of this request's parameters (HTTP 400 when one is wrong)."""
-    return parse_search(request.args if args is None else args, today=today_local(), quartiers=quartier_lookup())
+    return parse_search(request.args if args is None else args, today=today_local(), quartiers=_QuartierByName())
+
+
+class FeatureWriter:
+    """Turns space rows into GeoJSON Features; per-request work (labels, URLs) is done once, not per row."""
+
+    def __init__(self, today: date):
+        self.today = today
+        self.kinds = {code: label(KINDS, code) for code in KINDS}
+        self.modes = {code: label(BOOKING_MODES, code) for code in BOOKING_MODES}
+        self.space_url = url_for("finder.space", space_id=0)[:-1]  # ".../raeume/" + id
+
+    def __call__(self, row) -> dict:
+        """A space row (from spaces_with_place, maybe with distance_m and free_now) as a GeoJSON Feature."""
+        mapping = row._mapping
+        properties = {
+            "id": row.id,
+            "name": row.name,
+            "kind": row.kind,
+            "kind_label": self.kinds.get(row.kind, row.kind),
+            "capacity": row.capacity,
+            "area_m2": float(row.area_m2) if row.area_m2 is not None else None,
+            "floor": row.floor,
+            "step_free": row.step_free,
+            "accessible_wc": row.accessible_wc,
+            "equipment": list(row.equipment or []),
+            "booking_mode": row.booking_mode,
+            "booking_mode_label": self.modes.get(row.booking_mode, row.booking_mode),
+            "cost_eur": float(row.cost_eur) if row.cost_eur is not None else None,
+            "available_from": row.available_from.isoformat() if row.available_from else None,
+            "available_until": row.available_until.isoformat() if row.available_until else None,
+            "period_label": period(row.available_from, row.available_until, self.today)
+            if row.available_from or row.available_until else "",
+            "organisation": row.organisation,
+            "address": row.address,
+            "url": f"{self.space_url}{row.id}",
+        }
+        if mapping.get("distance_m") is not None:
+            properties["distance_m"] = round(mapping["distance_m"])
+        if "free_now" in mapping:
+            properties["free_now"] = bool(mapping["free_now"])
+        return {
+            "type": "Feature",
+            "id": row.id,
+            "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
+            "properties": properties,
+        }
 
 
 def space_feature(row, today: date) -> dict:
-    """A space row (from spaces_with_place, maybe with distance_m and free_now) as a GeoJSON Feature."""
-    space = row
-    mapping = row._mapping
-    properties = {
-        "id": space.id,
-        "name": space.name,
-        "kind": space.kind,
-        "kind_label": label(KINDS, space.kind),
-        "capacity": space.capacity,
-        "area_m2": float(space.area_m2) if space.area_m2 is not None else None,
-        "floor": space.floor,
-        "step_free": space.step_free,
-        "accessible_wc": space.accessible_wc,
-        "equipment": list(space.equipment or []),
-        "booking_mode": space.booking_mode,
-        "booking_mode_label": label(BOOKING_MODES, space.booking_mode),
-        "cost_eur": float(space.cost_eur) if space.cost_eur is not None else None,
-        "available_from": space.available_from.isoformat() if space.available_from else None,
-        "available_until": space.available_until.isoformat() if space.available_until else None,
-        "period_label": period(space.available_from, space.available_until, today),
-        "organisation": row.organisation,
-        "address": row.address,
-        "url": url_for("finder.space", space_id=space.id),
-    }
-    if mapping.get("distance_m") is not None:
-        properties["distance_m"] = round(mapping["distance_m"])
-    if "free_now" in mapping:
-        properties["free_now"] = bool(mapping["free_now"])
-    return {
-        "type": "Feature",
-        "id": space.id,
-        "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
-        "properties": properties,
-    }
+    """One space row as a GeoJSON Feature."""
+    return FeatureWriter(today)(row)
 
 
 @bp.get("/spaces")
@@ -71,12 +93,12 @@ def spaces():
     """Spaces matching the filters (bbox, time window, capacity, access, equipment, kind, cost, place) as GeoJSON."""
     search = current_search()
     today = today_local()
-    query = search_spaces(search, today=today).limit(search.limit + 1)  # one more: is there more?
-    query = query.add_columns(free_during(TimeWindow.around(now_utc())).label("free_now"))
-    rows = db.session.execute(query).all()
+    free_now, now_values = free_now_column(TimeWindow.around(now_utc()))
+    query = search_spaces(search, today=today).add_columns(free_now).params(now_values)
+    rows = db.session.execute(query.limit(search.limit + 1)).all()  # one more: is there more?
     return jsonify(
         type="FeatureCollection",
-        features=[space_feature(r, today) for r in rows[: search.limit]],
+        features=list(map(FeatureWriter(today), rows[: search.limit])),
         limit=search.limit,
         truncated=len(rows) > search.limit,
     )
@@ -94,7 +116,7 @@ def nearest():
         raise BadParameter("n: bitte 1 bis 200.")
     today = today_local()
     rows = db.session.execute(nearest_spaces(lon, lat, n, today=today)).all()
-    return jsonify(type="FeatureCollection", features=[space_feature(r, today) for r in rows])
+    return jsonify(type="FeatureCollection", features=list(map(FeatureWriter(today), rows)))
 
 
 def _space_row(space_id: int):

@@ -2,6 +2,9 @@
 
 from datetime import date
 
+from functools import lru_cache
+
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 KINDS = {
@@ -50,8 +53,18 @@ MONTHS = ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.
 
 
 def label(table: dict, code: str | None) -> str:
-    """The German word for a code, or the code itself when it has none."""
-    return str(table.get(code, code or ""))
+    """The word for a code in the current language, or the code itself when it has none."""
+    return _translated(id(table), str(get_locale() or "de")).get(code, code or "")
+
+
+_TABLES = {}
+
+
+@lru_cache(maxsize=64)
+def _translated(table_id: int, locale: str) -> dict:
+    # Lazy strings are translated on every str(); labels are asked for per row, so translate a
+    # table once per language (translations do not change while the process runs).
+    return {code: str(word) for code, word in _TABLES[table_id].items()}
 
 
 def month_year(day: date) -> str:
@@ -67,3 +80,7 @@ def period(available_from: date | None, available_until: date | None, today: dat
     if available_until:
         parts.append(f"bis {month_year(available_until)}")
     return ", ".join(parts)
+
+
+for _table in (KINDS, PHASE_STATUS, BOOKING_MODES, EQUIPMENT):
+    _TABLES[id(_table)] = _table

@@ -30,6 +30,16 @@ class TimeWindow:
     start: datetime
     end: datetime
 
+    @property
+    def weekday(self) -> int:
+        """Weekday of the local day, 0 = Monday."""
+        return self.day.weekday()
+
+    @property
+    def before(self) -> int:
+        """Weekday of the local day before (its openings may run past midnight into this one)."""
+        return (self.day.weekday() - 1) % 7
+
     @classmethod
     def local(cls, day: date, starts: time, ends: time | None) -> TimeWindow:
         end_day, end_time = (day + timedelta(days=1), time(0)) if ends is None else (day, ends)
@@ -150,7 +160,7 @@ def parse_point(lat_value: str, lon_value: str) -> tuple[float, float]:
     return lon, lat
 
 
-def parse_search(args, *, today: date, quartiers: dict[str, tuple[int, float, float]] | None = None) -> SpaceSearch:
+def parse_search(args, *, today: date, quartiers=None) -> SpaceSearch:
     """A SpaceSearch from request arguments; BadParameter (HTTP 400) with a German message when one is wrong."""
     values: dict = {"raw": {k: args.get(k) for k in args.keys()}}
     day_value = (args.get("date") or "").strip()
@@ -186,6 +196,7 @@ def parse_search(args, *, today: date, quartiers: dict[str, tuple[int, float, fl
         values["near"] = parse_point(lat_value, lon_value)
         values["near_label"] = "gewählter Ort"
     elif quartier:
+        # `quartiers` maps a name to (id, lon, lat): a dict, or anything with .get (asked only when needed).
         found = (quartiers or {}).get(quartier)
         if found is None:
             raise BadParameter(f"Quartier „{quartier}“ ist nicht bekannt.")
