@@ -9,13 +9,10 @@ def create_app(config: dict | None = None):
     """Build the Flask app: configuration, extensions and blueprints; nothing else."""
     from flask import Flask
 
-    from . import cli, errors
+    from . import api, auth, booking_api, booking_views, cli, errors, feeds, finder, health, openapi
     from .config import load_config
     from .extensions import init_extensions
-    from .finder import bp as finder_bp
-    from .health import bp as health_bp
-    from .api import bp as api_bp
-    from .openapi import bp as openapi_bp
+    from .ratelimit import init_rate_limits
 
     app = Flask(
         __name__,
@@ -25,10 +22,9 @@ def create_app(config: dict | None = None):
     )
     app.config.update(load_config(config))
     init_extensions(app)
+    init_rate_limits(app)
     errors.register(app)
     cli.register(app)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(finder_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(openapi_bp)
+    for module in (health, finder, api, openapi, auth, booking_views, booking_api, feeds):
+        app.register_blueprint(module.bp)
     return app

@@ -36,6 +36,20 @@ class Config:
     )
     MAP_CENTER = (52.3745, 9.7386)  # Hannover, Kröpcke
     MAP_ZOOM = 12
+    # Cookies: never readable by scripts, not sent on cross-site POSTs; Secure in production (below).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # Mail: without MAIL_SERVER, mails are written to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "raumfinder@localhost")
+    PRODUCTION = os.environ.get("RAUMFINDER_PRODUCTION", "") == "1"
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -50,6 +64,10 @@ def load_config(overrides: dict | None = None) -> dict:
             "project-local PostGIS, or set DATABASE_URL=postgresql+psycopg://user:pass@host/db."
         )
     values["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(values["SQLALCHEMY_DATABASE_URI"])
+    if values.get("PRODUCTION"):
+        # Served over HTTPS in production: cookies only travel encrypted.
+        values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = True
+        values.setdefault("PREFERRED_URL_SCHEME", "https")
     return values
 
 

@@ -36,8 +36,22 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
         if _wants_json():
-            return jsonify(error=err.message), err.status
+            body = {"error": err.message}
+            if getattr(err, "problems", None):
+                body["problems"] = [
+                    {"start": c.interval.start.isoformat(), "end": c.interval.end.isoformat(), "problems": c.problems}
+                    for c in err.problems
+                ]
+            return jsonify(body), err.status
         return render_template("error.html", status=err.status, message=err.message), err.status
+
+    from .recurrence import RecurrenceError
+
+    @app.errorhandler(RecurrenceError)
+    def recurrence_error(err: RecurrenceError):
+        if _wants_json():
+            return jsonify(error=err.message, code=err.code), 422
+        return render_template("error.html", status=422, message=err.message), 422
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

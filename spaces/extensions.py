@@ -31,13 +31,42 @@ def init_extensions(app) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    # CSRF on every form and on cookie-authenticated API calls (header X-CSRFToken); a request
+    # that carries a Bearer token is not sent by a browser on its own, so it needs none.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
+
+    @app.before_request
+    def _csrf():
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            csrf.protect()
     login_manager.init_app(app)
     login_manager.login_message = "Bitte melden Sie sich an."
     app.jinja_env.globals["get_locale"] = get_locale
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from .models import User
+    login_manager.login_view = "auth.login"
 
-        return db.session.get(User, int(user_id))
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import jsonify, redirect, url_for
+
+        if request.path.startswith("/api/"):
+            return jsonify(error="Bitte anmelden."), 401
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        """The id in the session is a login-session token: a logged-out (deleted) session finds nobody."""
+        from .accounts import user_for_session
+
+        return user_for_session(db.session, token)
+
+    @login_manager.request_loader
+    def load_user_from_api_token(req):
+        """API clients may send `Authorization: Bearer <token>` instead of a session cookie."""
+        from .accounts import user_for_api_token
+
+        header = req.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return user_for_api_token(db.session, header[7:].strip())
+        return None

@@ -53,6 +53,11 @@ class Role(StrEnum):
     QM_ADMIN = "qm_admin"
 
 
+class BookableBy(StrEnum):
+    EVERYONE = "everyone"  # every registered group
+    LISTED = "listed"  # only the organisations listed in space_access (and the owner)
+
+
 class BookingMode(StrEnum):
     INSTANT = "instant"
     ON_REQUEST = "on_request"
@@ -98,6 +103,8 @@ class Organisation(db.Model):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), default=OrganisationKind.OTHER)
+    # Secret part of the organisation's calendar feed URL (a capability; regenerate to revoke).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     members: Mapped[list[User]] = relationship(secondary=memberships, back_populates="organisations")
@@ -120,6 +127,23 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     organisations: Mapped[list[Organisation]] = relationship(secondary=memberships, back_populates="members")
+
+    # Flask-Login: the id kept in the browser is the login session's token, not the user id, so
+    # ending the session in the database ends it everywhere (see spaces.accounts).
+    session_token = None  # set per request by spaces.accounts.user_for_session
+    via_api_token = False
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    def member_of(self, organisation_id: int | None) -> bool:
+        return organisation_id is not None and any(o.id == organisation_id for o in self.organisations)
+
+    @property
+    def is_qm_admin(self) -> bool:
+        return self.role == Role.QM_ADMIN
 
 
 class Quartier(db.Model):
@@ -166,6 +190,7 @@ class Space(db.Model):
         ),
         CheckConstraint("max_days_in_advance IS NULL OR max_days_in_advance > 0", name="advance_positive"),
         CheckConstraint(_in("booking_mode", BookingMode), name="booking_mode"),
+        CheckConstraint(_in("bookable_by", BookableBy), name="bookable_by"),
         CheckConstraint("ST_IsValid(location)", name="location_valid"),
         Index("ix_spaces_equipment", "equipment", postgresql_using="gin"),
         # Distances in metres are computed on geography; this index serves ST_DWithin and KNN.
@@ -193,12 +218,22 @@ class Space(db.Model):
     available_from: Mapped[date | None] = mapped_column(Date)
     available_until: Mapped[date | None] = mapped_column(Date)
     max_days_in_advance: Mapped[int | None] = mapped_column(Integer)
+    bookable_by: Mapped[str] = mapped_column(String(16), default=BookableBy.EVERYONE, server_default="everyone")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     site: Mapped[Site] = relationship(back_populates="spaces")
+    allowed_organisations: Mapped[list[Organisation]] = relationship(secondary="space_access")
     opening_hours: Mapped[list[OpeningHours]] = relationship(
         back_populates="space", cascade="all, delete-orphan", order_by="(OpeningHours.weekday, OpeningHours.opens)"
     )
+
+
+space_access = Table(
+    "space_access",
+    db.metadata,
+    Column("space_id", ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class OpeningHours(db.Model):
@@ -261,6 +296,27 @@ class ConstructionPhase(db.Model):
     expected_residents: Mapped[int | None] = mapped_column(Integer)
 
 
+class BookingSeries(db.Model):
+    """A recurring booking request: the rule it was expanded from, in local wall-clock time."""
+
+    __tablename__ = "booking_series"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    frequency: Mapped[str] = mapped_column(String(16))
+    rrule: Mapped[str] = mapped_column(String(200), default="", server_default="")  # RFC 5545, local time
+    first_day: Mapped[date] = mapped_column(Date)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+    until: Mapped[date | None] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    bookings: Mapped[list[Booking]] = relationship(back_populates="series", order_by="Booking.during")
+
+
 class Booking(db.Model):
     """A space held for a time range; overlapping slot-holding bookings are refused by the database."""
 
@@ -288,15 +344,25 @@ class Booking(db.Model):
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    series_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    series_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("booking_series.id", ondelete="SET NULL")
+    )
     during: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.REQUESTED)
     attendees: Mapped[int] = mapped_column(Integer, default=1)
     purpose: Mapped[str] = mapped_column(String(300), default="", server_default="")
     is_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     space: Mapped[Space] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    requester: Mapped[User | None] = relationship(foreign_keys=[requester_id])
+    series: Mapped[BookingSeries | None] = relationship(back_populates="bookings")
 
 
 class Need(db.Model):
@@ -330,3 +396,66 @@ class Need(db.Model):
     free_of_charge_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     status: Mapped[str] = mapped_column(String(16), default=NeedStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class UserSession(db.Model):
+    """A login: the browser holds the token, the database its hash; logout deletes the row for good."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(db.Model):
+    """A personal token for the JSON API (Authorization: Bearer ...); only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class Invitation(db.Model):
+    """An invitation by email into an organisation; the token is mailed, its hash stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(32), default=Role.MEMBER)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who changed what and when: bookings, decisions, cancellations, spaces, accounts."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")

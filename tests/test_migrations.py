@@ -9,7 +9,8 @@ from conftest import make_app, throwaway_database
 from spaces.db import db, include_in_migrations
 
 TABLES = {"organisations", "users", "memberships", "quartiers", "sites", "spaces", "opening_hours",
-          "closures", "construction_phases", "bookings", "needs"}
+          "closures", "construction_phases", "bookings", "needs", "rate_limits", "user_sessions", "api_tokens",
+          "invitations", "audit_log", "booking_series", "space_access"}
 
 
 def _tables(engine) -> set[str]:

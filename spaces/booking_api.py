@@ -1,0 +1,172 @@
+"""The booking API: JSON, with a session cookie (plus X-CSRFToken) or `Authorization: Bearer <token>`."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from . import accounts
+from . import bookings as rules
+from .availability import Interval
+from .calendar import local_iso
+from .clock import now_utc
+from .db import db
+from .errors import BadParameter, DomainError, NotFound
+from .models import Booking, Organisation, Space
+from .recurrence import Frequency, RecurrenceError, SeriesRequest, describe, expand, rrule_text
+
+bp = Blueprint("booking_api", __name__, url_prefix="/api")
+
+# A client may send exactly these fields; anything else (say "status": "confirmed") is refused.
+BOOKING_FIELDS = {"space_id", "organisation_id", "date", "from", "to", "frequency", "until", "attendees",
+                  "purpose", "is_public", "fold", "skip_conflicts"}
+REQUIRED = {"space_id", "organisation_id", "date", "from", "to", "attendees"}
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+@bp.before_request
+def _require_login():
+    if request.endpoint and not current_user.is_authenticated:
+        raise Unauthorized("Bitte anmelden (Sitzung) oder einen API-Token senden: Authorization: Bearer <token>.")
+
+
+def booking_json(booking: Booking) -> dict:
+    """A booking as the API shows it to those who may see it."""
+    return {
+        "id": booking.id,
+        "space_id": booking.space_id,
+        "space": booking.space.name,
+        "organisation_id": booking.organisation_id,
+        "series_id": str(booking.series_id) if booking.series_id else None,
+        "start": local_iso(booking.during.lower),
+        "end": local_iso(booking.during.upper),
+        "status": booking.status,
+        "attendees": booking.attendees,
+        "purpose": booking.purpose,
+        "is_public": booking.is_public,
+        "decision_note": booking.decision_note,
+    }
+
+
+def _json_body(allowed: set[str]) -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadParameter("Erwartet wird ein JSON-Objekt (Content-Type: application/json).")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise BadParameter(f"Diese Felder sind hier nicht erlaubt: {', '.join(unknown)}.")
+    return data
+
+
+def _field(data: dict, name: str, parse, label: str):
+    try:
+        return parse(data[name])
+    except (TypeError, ValueError):
+        raise BadParameter(f"{name}: „{data.get(name)}“ ist kein gültiger Wert ({label}).") from None
+
+
+@bp.get("/bookings")
+def list_bookings():
+    """Upcoming bookings of my organisations."""
+    org_ids = [o.id for o in current_user.organisations]
+    rows = db.session.scalars(
+        select(Booking).where(Booking.organisation_id.in_(org_ids), func.upper(Booking.during) >= now_utc())
+        .order_by(Booking.during).limit(1000)
+    ).all()
+    return jsonify(bookings=[booking_json(b) for b in rows])
+
+
+@bp.post("/bookings")
+def create_booking():
+    """Book a slot or a series; 201 with the bookings, 422 with the problems per date, 409 when taken."""
+    data = _json_body(BOOKING_FIELDS)
+    missing = sorted(REQUIRED - set(data))
+    if missing:
+        raise BadParameter(f"Es fehlen: {', '.join(missing)}.")
+    space = db.session.get(Space, _field(data, "space_id", int, "Zahl"))
+    if space is None:
+        raise NotFound("Diesen Raum gibt es nicht.")
+    organisation = db.session.get(Organisation, _field(data, "organisation_id", int, "Zahl"))
+    if organisation is None or not current_user.member_of(organisation.id):
+        raise rules.Forbidden("Sie können nur für eine Gruppe buchen, in der Sie Mitglied sind.")
+    fold = data.get("fold")
+    if fold not in (None, 0, 1):
+        raise BadParameter("fold: 0 (erste, Sommerzeit) oder 1 (zweite, Winterzeit).")
+    frequency = _field({"f": data.get("frequency", "once")}, "f", Frequency, "once, weekly, biweekly, monthly")
+    recurrence = SeriesRequest(
+        first_day=_field(data, "date", date.fromisoformat, "JJJJ-MM-TT"),
+        starts=_field(data, "from", time.fromisoformat, "HH:MM"),
+        ends=_field(data, "to", time.fromisoformat, "HH:MM"),
+        frequency=frequency,
+        until=_field(data, "until", date.fromisoformat, "JJJJ-MM-TT") if data.get("until") else None,
+        fold=fold,
+    )
+    attendees = _field(data, "attendees", int, "Zahl")
+    if not isinstance(data.get("is_public", False), bool) or not isinstance(data.get("skip_conflicts", False), bool):
+        raise BadParameter("is_public und skip_conflicts sind true oder false.")
+    intervals = expand(recurrence)
+    series = None
+    if frequency != Frequency.ONCE:
+        series = rules.new_series(space, current_user, organisation, recurrence, rrule_text(recurrence),
+                                  describe(recurrence))
+    result = rules.book(db.session, space=space, user=current_user, organisation=organisation, intervals=intervals,
+                        attendees=attendees, purpose=str(data.get("purpose", "")), is_public=data.get("is_public", False),
+                        series=series, skip_conflicts=data.get("skip_conflicts", False))
+    from .booking_views import notify_booked
+
+    notify_booked(space, result, current_user)
+    db.session.commit()
+    return jsonify(
+        bookings=[booking_json(b) for b in result.created],
+        skipped=[_problem_json(c) for c in result.skipped],
+        series_id=str(result.series.id) if result.series else None,
+    ), 201
+
+
+def _problem_json(check) -> dict:
+    return {"start": local_iso(check.interval.start), "end": local_iso(check.interval.end), "problems": check.problems}
+
+
+@bp.get("/bookings/<int:booking_id>")
+def get_booking(booking_id: int):
+    """One booking of my organisation (or of a space I manage); others' bookings are 404."""
+    return jsonify(booking_json(rules.booking_for(db.session, current_user, booking_id)))
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+def cancel_booking(booking_id: int):
+    """Cancel a booking, or with {"rest_of_series": true} it and the later ones of its series."""
+    data = _json_body({"rest_of_series"})
+    booking = rules.booking_for(db.session, current_user, booking_id)
+    cancelled = rules.cancel(db.session, booking, current_user, rest_of_series=bool(data.get("rest_of_series")))
+    db.session.commit()
+    return jsonify(cancelled=[booking_json(b) for b in cancelled])
+
+
+@bp.post("/bookings/<int:booking_id>/decision")
+def decide_booking(booking_id: int):
+    """Accept or decline a request: {"accept": true|false, "note": "..."}; only the space's managers."""
+    data = _json_body({"accept", "note"})
+    if not isinstance(data.get("accept"), bool):
+        raise BadParameter("accept: true (annehmen) oder false (ablehnen).")
+    booking = rules.booking_for(db.session, current_user, booking_id)
+    rules.decide(db.session, booking, current_user, accept=data["accept"], note=str(data.get("note", "")))
+    db.session.commit()
+    return jsonify(booking_json(booking))
+
+
+@bp.post("/tokens")
+def create_token():
+    """A personal API token for scripts (only with a logged-in session); shown once."""
+    if current_user.session_token is None:
+        raise rules.Forbidden("API-Tokens gibt es nur in einer angemeldeten Sitzung, nicht per Token.")
+    data = _json_body({"name"})
+    token = accounts.create_api_token(db.session, current_user, str(data.get("name", "API")))
+    db.session.commit()
+    return jsonify(token=token), 201

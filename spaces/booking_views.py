@@ -1,0 +1,184 @@
+"""Booking in the browser: the form on a space, my bookings, the managers' inbox, decisions, cancellations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from . import bookings as rules
+from .bookings import BookingRefused, Forbidden, SlotTaken
+from .clock import BERLIN, now_utc, today_local
+from .db import db
+from .errors import Conflict
+from .forms import BookingForm, CancelForm, DecisionForm
+from .mail import send_mail
+from .models import Booking, BookingStatus, Organisation, Role, Site, Space
+from .recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, describe, expand, rrule_text
+
+bp = Blueprint("booking", __name__)
+
+
+def _space_or_404(space_id: int) -> Space:
+    space = db.session.get(Space, space_id)
+    if space is None:
+        abort(404, description=f"Einen Raum mit der Nummer {space_id} gibt es nicht.")
+    return space
+
+
+def series_request(form: BookingForm) -> SeriesRequest:
+    """The recurrence the form describes."""
+    frequency = Frequency(form.frequency.data)
+    fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
+    return SeriesRequest(first_day=form.day.data, starts=form.starts.data, ends=form.ends.data, frequency=frequency,
+                         until=form.until.data if frequency != Frequency.ONCE else None, fold=fold)
+
+
+def notify_booked(space: Space, result, user) -> None:
+    """Mail the requester and, for requests, the space's managers."""
+    first = result.created[0]
+    dates = ", ".join(rules.local_text(b_interval(b)) for b in result.created[:10])
+    more = f" und {len(result.created) - 10} weitere" if len(result.created) > 10 else ""
+    state = "bestätigt" if first.status == BookingStatus.CONFIRMED else "angefragt"
+    send_mail(user.email, f"Raumfinder: {space.name} {state}",
+              f"{space.name}: {dates}{more} – {state}.\n{url_for('booking.mine', _external=True)}")
+    if first.status == BookingStatus.REQUESTED:
+        for manager in rules.managers_of(db.session, space):
+            send_mail(manager.email, f"Raumfinder: neue Anfrage für {space.name}",
+                      f"{user.display_name} fragt {space.name} an: {dates}{more}.\n"
+                      f"Entscheiden: {url_for('booking.inbox', _external=True)}")
+
+
+def b_interval(booking: Booking):
+    from .availability import Interval
+
+    return Interval(booking.during.lower, booking.during.upper)
+
+
+@bp.route("/raeume/<int:space_id>/buchen", methods=["GET", "POST"])
+@login_required
+def book(space_id: int):
+    """Book a space once or as a series; conflicting dates are listed and the rest can be booked."""
+    space = _space_or_404(space_id)
+    form = BookingForm()
+    form.organisation.choices = [(o.id, o.name) for o in current_user.organisations]
+    if not form.organisation.choices:
+        flash("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
+              "oder lassen Sie sich einladen.")
+    conflicts, ask_fold, status = [], False, 200
+    if request.method == "GET":
+        form.day.data = form.day.data or today_local() + timedelta(days=1)
+    if form.validate_on_submit():
+        organisation = db.session.get(Organisation, form.organisation.data)
+        try:
+            recurrence = series_request(form)
+            intervals = expand(recurrence)
+            series = None
+            if recurrence.frequency != Frequency.ONCE:
+                series = rules.new_series(space, current_user, organisation, recurrence, rrule_text(recurrence),
+                                          describe(recurrence))
+            result = rules.book(db.session, space=space, user=current_user, organisation=organisation,
+                                intervals=intervals, attendees=form.attendees.data, purpose=form.purpose.data or "",
+                                is_public=form.is_public.data, series=series, skip_conflicts=form.skip_conflicts.data)
+        except AmbiguousTime as err:
+            form.fold.errors.append(err.message)
+            ask_fold, status = True, 422
+        except RecurrenceError as err:
+            form.day.errors.append(err.message)
+            status = 422
+        except SlotTaken as err:
+            db.session.rollback()
+            form.day.errors.append(err.message)
+            status = 409
+        except BookingRefused as err:
+            form.day.errors.append(err.message)
+            conflicts, status = err.problems, 422
+        except Forbidden as err:
+            abort(403, description=err.message)
+        else:
+            notify_booked(space, result, current_user)
+            db.session.commit()
+            skipped = f" {len(result.skipped)} Termine wurden ausgelassen." if result.skipped else ""
+            state = "gebucht" if result.created[0].status == BookingStatus.CONFIRMED else "angefragt"
+            flash(f"{len(result.created)} Termin{'e' if len(result.created) > 1 else ''} {state}.{skipped}")
+            return redirect(url_for("booking.mine"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("booking/book.html", form=form, space=space, conflicts=conflicts, ask_fold=ask_fold,
+                           local_text=rules.local_text), status
+
+
+def _upcoming(query):
+    return query.where(func.upper(Booking.during) >= now_utc()).order_by(Booking.during)
+
+
+@bp.get("/meine-buchungen")
+@login_required
+def mine():
+    """The bookings of my groups from today on, week by week, with feeds to subscribe to."""
+    org_ids = [o.id for o in current_user.organisations]
+    rows = db.session.scalars(_upcoming(select(Booking).where(Booking.organisation_id.in_(org_ids)))
+                              .limit(500)).all()
+    return render_template("booking/mine.html", bookings=rows, cancel_form=CancelForm(), BERLIN=BERLIN,
+                           local_text=rules.local_text, interval=b_interval)
+
+
+@bp.post("/buchungen/<int:booking_id>/absagen")
+@login_required
+def cancel(booking_id: int):
+    """Cancel a booking (or the rest of its series)."""
+    booking = rules.booking_for(db.session, current_user, booking_id)
+    form = CancelForm()
+    try:
+        cancelled = rules.cancel(db.session, booking, current_user, rest_of_series=form.rest_of_series.data)
+    except Forbidden as err:
+        abort(403, description=err.message)
+    except Conflict as err:
+        flash(err.message)
+        return redirect(request.referrer or url_for("booking.mine"))
+    for person in {b.requester for b in cancelled if b.requester}:
+        send_mail(person.email, f"Raumfinder: {booking.space.name} abgesagt",
+                  f"{len(cancelled)} Termin(e) in {booking.space.name} sind abgesagt "
+                  f"(von {current_user.display_name}).")
+    db.session.commit()
+    flash(f"{len(cancelled)} Termin{'e' if len(cancelled) > 1 else ''} abgesagt.")
+    return redirect(request.referrer or url_for("booking.mine"))
+
+
+@bp.get("/verwaltung/anfragen")
+@login_required
+def inbox():
+    """Open requests for the spaces I manage."""
+    if current_user.role not in (Role.SPACE_MANAGER, Role.QM_ADMIN):
+        abort(403, description="Die Anfragen sieht nur die Raumverwaltung.")
+    query = select(Booking).join(Space).join(Site).where(Booking.status == BookingStatus.REQUESTED)
+    if current_user.role != Role.QM_ADMIN:
+        query = query.where(Site.organisation_id.in_([o.id for o in current_user.organisations]))
+    rows = db.session.scalars(_upcoming(query).limit(500)).all()
+    return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(), local_text=rules.local_text,
+                           interval=b_interval)
+
+
+@bp.post("/buchungen/<int:booking_id>/<any(annehmen, ablehnen):decision>")
+@login_required
+def decide(booking_id: int, decision: str):
+    """Accept or decline a request, with a note to the group."""
+    booking = rules.booking_for(db.session, current_user, booking_id)
+    form = DecisionForm()
+    try:
+        rules.decide(db.session, booking, current_user, accept=decision == "annehmen", note=form.note.data or "")
+    except Forbidden as err:
+        abort(403, description=err.message)
+    except Conflict as err:
+        flash(err.message)
+        return redirect(url_for("booking.inbox"))
+    if booking.requester:
+        word = "bestätigt" if decision == "annehmen" else "abgelehnt"
+        note = f"\nNotiz: {booking.decision_note}" if booking.decision_note else ""
+        send_mail(booking.requester.email, f"Raumfinder: {booking.space.name} {word}",
+                  f"{booking.space.name}, {rules.local_text(b_interval(booking))}: {word}.{note}")
+    db.session.commit()
+    flash("Entschieden.")
+    return redirect(url_for("booking.inbox"))
