@@ -87,6 +87,13 @@ def _coordinate(name: str, *, required: bool, description: str) -> dict:
 def _parameters() -> dict:
     kinds, equipment = list(KINDS), list(EQUIPMENT)
     return {
+        "bookingId": {
+            "name": "booking_id",
+            "in": "path",
+            "required": True,
+            "description": "Number of the booking.",
+            "schema": {"type": "integer", "minimum": 0},
+        },
         "spaceId": {
             "name": "space_id",
             "in": "path",
@@ -470,6 +477,72 @@ def _schemas() -> dict:
                 "lat": {"type": "number"},
             },
         },
+        "Booking": {
+            "type": "object",
+            "required": ["id", "space_id", "space", "start", "end", "status", "attendees"],
+            "properties": {
+                "id": {"type": "integer"},
+                "space_id": {"type": "integer"},
+                "space": {"type": "string"},
+                "organisation_id": {"type": ["integer", "null"]},
+                "series_id": {"type": ["string", "null"], "description": "UUID of the series, if recurring."},
+                "start": {"type": "string", "pattern": LOCAL_MINUTE_PATTERN},
+                "end": {"type": "string", "pattern": LOCAL_MINUTE_PATTERN},
+                "status": {"type": "string", "enum": ["requested", "confirmed", "declined", "cancelled"]},
+                "attendees": {"type": "integer", "minimum": 1},
+                "purpose": {"type": "string"},
+                "is_public": {"type": "boolean"},
+                "decision_note": {"type": "string"},
+            },
+        },
+        "BookingRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["space_id", "organisation_id", "date", "from", "to", "attendees"],
+            "properties": {
+                "space_id": {"type": "integer"},
+                "organisation_id": {"type": "integer", "description": "One of your organisations."},
+                "date": {"type": "string", "format": "date", "description": "Local date of the (first) slot."},
+                "from": {"type": "string", "pattern": HH_MM_PATTERN, "description": "Local wall-clock start."},
+                "to": {"type": "string", "pattern": HH_MM_PATTERN,
+                       "description": "Local end; not after `from` means past midnight."},
+                "frequency": {"type": "string", "enum": ["once", "weekly", "biweekly", "monthly"], "default": "once"},
+                "until": {"type": "string", "format": "date", "description": "Last possible date of a series."},
+                "attendees": {"type": "integer", "minimum": 1},
+                "purpose": {"type": "string", "maxLength": 300},
+                "is_public": {"type": "boolean", "description": "Show `purpose` as an event title publicly."},
+                "fold": {"type": "integer", "enum": [0, 1],
+                         "description": "For a wall time that occurs twice when clocks go back: 0 first, 1 second."},
+                "skip_conflicts": {"type": "boolean",
+                                   "description": "Book the dates that pass and return the others as `skipped`."},
+            },
+        },
+        "SlotProblem": {
+            "type": "object",
+            "required": ["start", "end", "problems"],
+            "properties": {
+                "start": {"type": "string"}, "end": {"type": "string"},
+                "problems": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "BookingCreated": {
+            "type": "object",
+            "required": ["bookings", "skipped"],
+            "properties": {
+                "bookings": {"type": "array", "items": _schema("Booking")},
+                "skipped": {"type": "array", "items": _schema("SlotProblem")},
+                "series_id": {"type": ["string", "null"]},
+            },
+        },
+        "BookingRefusal": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "code": {"type": "string", "description": "For recurrence problems: nonexistent, ambiguous, ..."},
+                "problems": {"type": "array", "items": _schema("SlotProblem")},
+            },
+        },
         "OpenAPIDocument": {
             "type": "object",
             "required": ["openapi", "info", "paths"],
@@ -478,8 +551,17 @@ def _schemas() -> dict:
     }
 
 
+AUTH = [{"bearer": []}, {"session": []}]
+
+
 def _responses() -> dict:
     return {
+        "Unauthorized": _json(_schema("Error"), "Not logged in and no valid API token.",
+                              example={"error": "Bitte anmelden."}),
+        "Forbidden": _json(_schema("Error"), "Logged in, but not allowed to do this.",
+                           example={"error": "Über Anfragen entscheidet nur die Raumverwaltung dieses Raums."}),
+        "BookingNotFound": _json(_schema("Error"), "No such booking, or it belongs to another group.",
+                                 example={"error": "Diese Buchung gibt es nicht, oder sie gehört einer anderen Gruppe."}),
         "SpaceNotFound": _json(
             _schema("Error"),
             "No space has this number.",
@@ -583,6 +665,115 @@ def _paths() -> dict:
                 },
             },
         },
+        "/api/bookings": {
+            "get": {
+                "operationId": "listBookings",
+                "tags": ["bookings"],
+                "summary": "Upcoming bookings of my organisations",
+                "security": AUTH,
+                "responses": {
+                    "200": _json({"type": "object", "required": ["bookings"],
+                                  "properties": {"bookings": {"type": "array", "items": _schema("Booking")}}},
+                                 "The bookings."),
+                    "401": _ref("responses", "Unauthorized"),
+                },
+            },
+            "post": {
+                "operationId": "createBooking",
+                "tags": ["bookings"],
+                "summary": "Book a slot or a weekly/biweekly/monthly series",
+                "description": (
+                    "Every slot is checked (opening hours, closures, the space's period, capacity, days in "
+                    "advance, overlaps). All or nothing, unless `skip_conflicts`. Instant spaces confirm at once, "
+                    "others answer `requested`. Only the listed fields are accepted: anything else is a 400."
+                ),
+                "security": AUTH,
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _schema("BookingRequest")}}},
+                "responses": {
+                    "201": _json(_schema("BookingCreated"), "Booked (or requested)."),
+                    "400": _bad_request("Diese Felder sind hier nicht erlaubt: status."),
+                    "401": _ref("responses", "Unauthorized"),
+                    "403": _ref("responses", "Forbidden"),
+                    "404": _json(_schema("Error"), "No such space."),
+                    "409": _json(_schema("BookingRefusal"), "Someone else took the slot a moment ago."),
+                    "422": _json(_schema("BookingRefusal"), "Some slots cannot be booked; `problems` says why."),
+                },
+            },
+        },
+        "/api/bookings/{booking_id}": {
+            "get": {
+                "operationId": "getBooking",
+                "tags": ["bookings"],
+                "summary": "One booking of my organisation, or of a space I manage",
+                "security": AUTH,
+                "parameters": [p("bookingId")],
+                "responses": {
+                    "200": _json(_schema("Booking"), "The booking."),
+                    "401": _ref("responses", "Unauthorized"),
+                    "404": _ref("responses", "BookingNotFound"),
+                },
+            },
+        },
+        "/api/bookings/{booking_id}/cancel": {
+            "post": {
+                "operationId": "cancelBooking",
+                "tags": ["bookings"],
+                "summary": "Cancel a booking, or it and the later dates of its series",
+                "security": AUTH,
+                "parameters": [p("bookingId")],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"rest_of_series": {"type": "boolean"}}}}}},
+                "responses": {
+                    "200": _json({"type": "object", "required": ["cancelled"],
+                                  "properties": {"cancelled": {"type": "array", "items": _schema("Booking")}}},
+                                 "What was cancelled."),
+                    "400": _bad_request("Diese Felder sind hier nicht erlaubt: status."),
+                    "401": _ref("responses", "Unauthorized"),
+                    "403": _ref("responses", "Forbidden"),
+                    "404": _ref("responses", "BookingNotFound"),
+                    "409": _json(_schema("Error"), "Already cancelled or declined."),
+                },
+            },
+        },
+        "/api/bookings/{booking_id}/decision": {
+            "post": {
+                "operationId": "decideBooking",
+                "tags": ["bookings"],
+                "summary": "Accept or decline a request (the space's managers)",
+                "security": AUTH,
+                "parameters": [p("bookingId")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False, "required": ["accept"],
+                    "properties": {"accept": {"type": "boolean"}, "note": {"type": "string", "maxLength": 500}}}}}},
+                "responses": {
+                    "200": _json(_schema("Booking"), "The decided booking."),
+                    "400": _bad_request("accept: true (annehmen) oder false (ablehnen)."),
+                    "401": _ref("responses", "Unauthorized"),
+                    "403": _ref("responses", "Forbidden"),
+                    "404": _ref("responses", "BookingNotFound"),
+                    "409": _json(_schema("Error"), "Already decided."),
+                },
+            },
+        },
+        "/api/tokens": {
+            "post": {
+                "operationId": "createToken",
+                "tags": ["bookings"],
+                "summary": "A personal API token (from a logged-in browser session; shown once)",
+                "security": [{"session": []}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"name": {"type": "string", "maxLength": 100}}}}}},
+                "responses": {
+                    "201": _json({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
+                                 "The token; send it as `Authorization: Bearer <token>`."),
+                    "401": _ref("responses", "Unauthorized"),
+                    "403": _ref("responses", "Forbidden"),
+                },
+            },
+        },
         "/api/openapi.json": {
             "get": {
                 "operationId": "getOpenAPI",
@@ -602,8 +793,8 @@ def build_document() -> dict:
             "title": "Raumfinder API",
             "version": "1",
             "description": (
-                "Read-only JSON and GeoJSON API of Raumfinder, a finder for rooms and meeting places in the "
-                "neighbourhoods of Hannover. Coordinates are WGS84 longitude/latitude; times are local to "
+                "JSON and GeoJSON API of Raumfinder, a finder for rooms and meeting places in the "
+                "neighbourhoods of Hannover: searching is open to all, booking needs a login or an API token. Coordinates are WGS84 longitude/latitude; times are local to "
                 "Europe/Berlin. Errors are answered as `{\"error\": \"…\"}` with a German message: 400 for a "
                 "wrong parameter, 404 for an unknown space; a path that matches no route (404) or a method "
                 "other than GET (405) gets Werkzeug's English text in the same shape."
@@ -615,10 +806,20 @@ def build_document() -> dict:
             {"name": "spaces", "description": "Rooms and meeting places."},
             {"name": "phases", "description": "Construction phases (Bauabschnitte)."},
             {"name": "quartiers", "description": "Named neighbourhoods."},
+            {"name": "bookings", "description": "Booking rooms (login or API token)."},
             {"name": "meta", "description": "About the API itself."},
         ],
         "paths": _paths(),
-        "components": {"schemas": _schemas(), "parameters": _parameters(), "responses": _responses()},
+        "components": {
+            "schemas": _schemas(), "parameters": _parameters(), "responses": _responses(),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A personal token from POST /api/tokens; no CSRF token needed."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "The browser session after logging in; POSTs also need the header "
+                                           "X-CSRFToken (from the page's meta csrf-token)."},
+            },
+        },
     }
 
 

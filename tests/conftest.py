@@ -105,6 +105,12 @@ def session(app):
 
 @pytest.fixture
 def client(app, session):
+    """A test client; rate-limit counters (kept outside the test's transaction) start from zero."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        conn.execute(text("DELETE FROM rate_limits"))
+        conn.commit()
     return app.test_client()
 
 

@@ -252,9 +252,16 @@ def test_document_is_well_formed_openapi_3_1(doc):
         except (KeyError, TypeError):
             pytest.fail(f"$ref {ref} resolves to nothing")
     used = set(refs(doc))
+    # Security schemes are referenced by name in each operation's `security`, not by $ref.
+    all_ops = [op for _, _, op in operations(doc)]
+    used |= {f"#/components/securitySchemes/{name}" for op in all_ops for requirement in op.get("security", [])
+             for name in requirement}
     unused = [f"#/components/{kind}/{name}" for kind, group in doc["components"].items() for name in group
               if f"#/components/{kind}/{name}" not in used]
     assert not unused, f"components never referenced: {unused}"
+    for op in all_ops:
+        for requirement in op.get("security", []):
+            assert set(requirement) <= set(doc["components"].get("securitySchemes", {})), op["operationId"]
 
     operation_ids = []
     for path, method, operation in operations(doc):
