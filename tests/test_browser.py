@@ -120,3 +120,49 @@ def test_phone_width_map_loads_what_is_in_view(live_server, page, artifacts_dir)
     page.screenshot(path=f"{artifacts_dir}/map-375px.png", full_page=True)
     assert any("bbox=" in u for u in seen["requests"] if "/api/spaces" in u)
     assert seen["errors"] == []
+
+
+def test_log_in_book_a_weekly_series_and_see_it_in_the_calendar(live_server, wide_page, artifacts_dir):
+    from datetime import date, timedelta
+
+    from spaces import accounts
+
+    page = wide_page
+    with live_server.app.app_context():
+        accounts.register(db.session, email="browser@example.org", display_name="Browser",
+                          password="ein-langes-passwort", organisation_name="Nachbarschaftschor")
+        space_id = db.session.scalars(select(Space.id).filter_by(name="Die Übersee")).one()
+        db.session.commit()
+    seen = _watch(page, live_server)
+
+    page.goto(live_server.url + "/anmelden")
+    page.fill("input[name=email]", "browser@example.org")
+    page.fill("input[name=password]", "ein-langes-passwort")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    assert page.locator("nav.account").inner_text().count("Abmelden") == 1
+
+    page.goto(f"{live_server.url}/raeume/{space_id}")
+    page.click("a.button")  # "Jetzt buchen"
+    first = date.today() + timedelta(days=7)
+    while first.weekday() != 1:  # a Tuesday
+        first += timedelta(days=1)
+    page.fill("input[name=day]", first.isoformat())
+    page.fill("input[name=starts]", "18:00")
+    page.fill("input[name=ends]", "20:00")
+    page.select_option("select[name=frequency]", "weekly")
+    page.fill("input[name=until]", (first + timedelta(weeks=3)).isoformat())
+    page.fill("input[name=attendees]", "25")
+    page.fill("input[name=purpose]", "Chorprobe")
+    page.click("form.form button[type=submit]")
+
+    page.wait_for_url(live_server.url + "/meine-buchungen")
+    assert "4 Termine angefragt" in page.locator(".flash").inner_text()
+    entries = page.locator(".calendar .booking")
+    assert entries.count() == 4
+    texts = entries.all_inner_texts()
+    assert all("18:00–20:00" in t and "Die Übersee" in t and "Chorprobe" in t and "angefragt" in t for t in texts)
+    assert [h for h in page.locator(".calendar h3.day").all_inner_texts()] == [
+        (first + timedelta(weeks=i)).strftime("%d.%m.%Y") for i in range(4)]
+    page.screenshot(path=f"{artifacts_dir}/booking-series.png", full_page=True)
+    assert seen["errors"] == []
