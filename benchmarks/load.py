@@ -44,7 +44,8 @@ class Result:
 
 
 def run(base_url: str, next_path: Callable[[int, int], str], *, clients: int, seconds: float,
-        warmup: float = 1.0, max_requests: int = 200_000) -> Result:
+        warmup: float = 1.0, max_requests: int = 200_000, method: str = "GET",
+        body: Callable[[int, int], str] | None = None, headers: dict | None = None, ok_status: int = 200) -> Result:
     """Send requests from `clients` threads for `seconds` (after a warm-up) and collect latencies."""
     parts = urlsplit(base_url)
     lock = threading.Lock()
@@ -64,21 +65,22 @@ def run(base_url: str, next_path: Callable[[int, int], str], *, clients: int, se
             i += 1
             t0 = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Accept": "application/json"})
+                payload = body(n, i).encode() if body else None
+                conn.request(method, path, body=payload, headers={"Accept": "application/json", **(headers or {})})
                 response = conn.getresponse()
-                body = response.read()
-                ok = response.status == 200
+                data = response.read()
+                ok = response.status == ok_status
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
             except (OSError, http.client.HTTPException):
-                ok, body = False, b""
+                ok, data = False, b""
                 conn.close()
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
             elapsed = (time.perf_counter() - t0) * 1000
             if t0 >= start_at:
                 with lock:
                     totals["count"] += 1
-                    totals["bytes"] += len(body)
+                    totals["bytes"] += len(data)
                     latencies.append(elapsed)
                     if not ok:
                         totals["errors"] += 1

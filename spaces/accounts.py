@@ -114,7 +114,10 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None or not row.user.is_active:
         return None
-    row.last_used_at = now_utc()
+    now = now_utc()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        # Not on every request: the row lock would make concurrent requests with one token queue up.
+        row.last_used_at = now
     row.user.session_token = None  # token-authenticated: no session to keep
     row.user.via_api_token = True
     return row.user

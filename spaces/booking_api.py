@@ -121,12 +121,13 @@ def create_booking():
     from .booking_views import notify_booked
 
     notify_booked(space, result, current_user)
+    answer = {  # built before the commit, which would expire every object and cost a query per booking
+        "bookings": [booking_json(b) for b in result.created],
+        "skipped": [_problem_json(c) for c in result.skipped],
+        "series_id": str(result.series.id) if result.series else None,
+    }
     db.session.commit()
-    return jsonify(
-        bookings=[booking_json(b) for b in result.created],
-        skipped=[_problem_json(c) for c in result.skipped],
-        series_id=str(result.series.id) if result.series else None,
-    ), 201
+    return jsonify(answer), 201
 
 
 def _problem_json(check) -> dict:
@@ -145,8 +146,9 @@ def cancel_booking(booking_id: int):
     data = _json_body({"rest_of_series"})
     booking = rules.booking_for(db.session, current_user, booking_id)
     cancelled = rules.cancel(db.session, booking, current_user, rest_of_series=bool(data.get("rest_of_series")))
+    answer = {"cancelled": [booking_json(b) for b in cancelled]}
     db.session.commit()
-    return jsonify(cancelled=[booking_json(b) for b in cancelled])
+    return jsonify(answer)
 
 
 @bp.post("/bookings/<int:booking_id>/decision")
@@ -157,8 +159,9 @@ def decide_booking(booking_id: int):
         raise BadParameter("accept: true (annehmen) oder false (ablehnen).")
     booking = rules.booking_for(db.session, current_user, booking_id)
     rules.decide(db.session, booking, current_user, accept=data["accept"], note=str(data.get("note", "")))
+    answer = booking_json(booking)
     db.session.commit()
-    return jsonify(booking_json(booking))
+    return jsonify(answer)
 
 
 @bp.post("/tokens")
