@@ -25,14 +25,21 @@ class ApiLayers(MacroElement):
         self.options = options
 
 
-def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url: str) -> folium.Map:
-    """A map of the city with an OSM-style tile layer (or none) and the API-fed layers; assets from `static_url`."""
+LOCATE_STRINGS = {"title": "Wo bin ich?", "popup": "Sie sind im Umkreis von {distance} m um diesen Punkt"}
+
+
+def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url: str,
+               locate_strings: dict | None = None) -> folium.Map:
+    """A map of the city with an OSM-style tile layer (or none) and the API-fed layers; assets from `static_url`.
+
+    `locate_strings` are the "where am I" button's title and popup ({distance} in metres), German by default.
+    """
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(m)
     LocateControl(
         position="topleft",
-        strings={"title": "Wo bin ich?", "popup": "Sie sind im Umkreis von {distance} m um diesen Punkt"},
+        strings={**LOCATE_STRINGS, **(locate_strings or {})},
         flyTo=True,
         keepCurrentZoomLevel=False,
     ).add_to(m)

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext
 
 from geo.maps import finder_map, page_parts
 from geo.walking import walk_radius_m
@@ -13,7 +14,7 @@ from .calendar import local_day_window, space_calendar, split_by_local_day
 from .clock import BERLIN, today_local
 from .db import db
 from .errors import BadParameter
-from .labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, label, period
+from .labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, kind_letters, label, period
 from .models import Space
 from .queries import quartier_centres, search_spaces
 from .search import SORTS, SpaceSearch
@@ -27,6 +28,33 @@ PAGE_SIZE = 50
 def _labels():
     return {"label": label, "KINDS": KINDS, "EQUIPMENT": EQUIPMENT, "BOOKING_MODES": BOOKING_MODES,
             "WEEKDAYS": WEEKDAYS}
+
+
+def _map_text() -> dict:
+    """The words static/js/map.js shows, in the visitor's language (map.js falls back to German)."""
+    return {
+        "persons": gettext("bis %(n)s Personen"),
+        "step_free": gettext("stufenlos"),
+        "not_step_free": gettext("nicht stufenlos"),
+        "accessible_wc": gettext("barrierefreies WC"),
+        "next_loading": gettext("Nächste freie Zeit wird geladen …"),
+        "next_free": gettext("Nächste freie Zeit: %(when)s"),
+        "none_free": gettext("In den nächsten zwei Wochen nichts frei."),
+        "details": gettext("Details und Buchung"),
+        "move_in": gettext("Einzug ab %(date)s"),
+        "homes": gettext("%(n)s Wohnungen"),
+        "spaces_layer": gettext("Räume und Treffpunkte"),
+        "phases_layer": gettext("Bauabschnitte"),
+        # Translators: the language tag for weekdays and dates in the map's popups (English: en-GB).
+        "date_locale": gettext("de-DE"),
+        "kind_letters": kind_letters(),
+    }
+
+
+def _locate_strings() -> dict:
+    """The "where am I" map button's words; {distance} is filled in by the button, in metres."""
+    return {"title": gettext("Wo bin ich?"),
+            "popup": gettext("Sie sind im Umkreis von {distance} m um diesen Punkt")}
 
 
 def _page_number() -> int:
@@ -61,8 +89,10 @@ def index():
             "phases": url_for("api.phases"),
             "near": list(search.near) if search.near else None,
             "radius": round(walk_radius_m(search.walk_minutes)),
+            "text": _map_text(),
         },
         static_url=url_for("static", filename=""),
+        locate_strings=_locate_strings(),
     )
     return render_template(
         "finder/index.html",

@@ -4,6 +4,30 @@
   "use strict";
   var PHASE_COLOURS = { occupied: "#c0392b", building: "#e67e22", planned: "#7f8c8d" };
   var KIND_LETTERS = { room: "R", hall: "S", kitchen: "K", workshop: "W", coworking: "C", studio: "St", outdoor: "T" };
+  // The words this script shows; attach() replaces them with options.text, translated by the server.
+  var TEXT = {
+    persons: "bis %(n)s Personen",
+    step_free: "stufenlos",
+    not_step_free: "nicht stufenlos",
+    accessible_wc: "barrierefreies WC",
+    next_loading: "Nächste freie Zeit wird geladen …",
+    next_free: "Nächste freie Zeit: %(when)s",
+    none_free: "In den nächsten zwei Wochen nichts frei.",
+    details: "Details und Buchung",
+    move_in: "Einzug ab %(date)s",
+    homes: "%(n)s Wohnungen",
+    spaces_layer: "Räume und Treffpunkte",
+    phases_layer: "Bauabschnitte",
+    date_locale: "de-DE",
+    kind_letters: KIND_LETTERS
+  };
+
+  // A translated pattern with %(name)s placeholders filled in from `values`.
+  function t(key, values) {
+    return String(TEXT[key]).replace(/%\((\w+)\)s/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
 
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
@@ -15,21 +39,21 @@
   function hhmm(iso) { return iso.slice(11, 16); }
   function dayLabel(iso) {
     var d = new Date(iso.slice(0, 10) + "T12:00:00");
-    return d.toLocaleDateString("de-DE", { weekday: "short", day: "numeric", month: "numeric" });
+    return d.toLocaleDateString(TEXT.date_locale, { weekday: "short", day: "numeric", month: "numeric" });
   }
 
   function spacePopup(p) {
     var box = el("div", null, { "class": "rf-popup" });
     box.appendChild(el("h3", p.name));
-    box.appendChild(el("p", p.kind_label + " · bis " + p.capacity + " Personen"));
-    var access = [p.step_free ? "stufenlos" : "nicht stufenlos"];
-    if (p.accessible_wc) access.push("barrierefreies WC");
+    box.appendChild(el("p", p.kind_label + " · " + t("persons", { n: p.capacity })));
+    var access = [t(p.step_free ? "step_free" : "not_step_free")];
+    if (p.accessible_wc) access.push(t("accessible_wc"));
     box.appendChild(el("p", access.join(", ")));
     if (p.period_label) box.appendChild(el("p", p.period_label));
-    var next = el("p", "Nächste freie Zeit wird geladen …", { "class": "rf-next" });
+    var next = el("p", t("next_loading"), { "class": "rf-next" });
     box.appendChild(next);
     var more = el("p");
-    more.appendChild(el("a", "Details und Buchung", { href: p.url }));
+    more.appendChild(el("a", t("details"), { href: p.url }));
     box.appendChild(more);
     return box;
   }
@@ -40,8 +64,8 @@
       .then(function (r) { return r.json(); })
       .then(function (f) {
         var n = f.properties.next_free;
-        target.textContent = n ? "Nächste freie Zeit: " + dayLabel(n.start) + " " + hhmm(n.start) + "–" + hhmm(n.end)
-                               : "In den nächsten zwei Wochen nichts frei.";
+        target.textContent = n ? t("next_free", { when: dayLabel(n.start) + " " + hhmm(n.start) + "–" + hhmm(n.end) })
+                               : t("none_free");
       })
       .catch(function () { target.textContent = ""; });
   }
@@ -49,14 +73,14 @@
   function phasePopup(p) {
     var box = el("div", null, { "class": "rf-popup" });
     box.appendChild(el("h3", p.name));
-    box.appendChild(el("p", p.status_label + (p.move_in ? " · Einzug ab " + p.move_in : "")));
-    box.appendChild(el("p", p.homes + " Wohnungen"));
+    box.appendChild(el("p", p.status_label + (p.move_in ? " · " + t("move_in", { date: p.move_in }) : "")));
+    box.appendChild(el("p", t("homes", { n: p.homes })));
     return box;
   }
 
   function spaceIcon(p) {
     var cls = "rf-marker " + (p.free_now ? "rf-free" : "rf-busy") + (p.period_label ? " rf-period" : "");
-    var node = el("span", KIND_LETTERS[p.kind] || "?", { "class": cls, title: p.kind_label });
+    var node = el("span", TEXT.kind_letters[p.kind] || KIND_LETTERS[p.kind] || "?", { "class": cls, title: p.kind_label });
     return L.divIcon({ html: node, className: "rf-icon", iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12] });
   }
 
@@ -83,8 +107,16 @@
     form.submit();
   }
 
+  function layerNames(cluster, phases) {
+    var overlays = {};
+    overlays[t("spaces_layer")] = cluster;
+    overlays[t("phases_layer")] = phases;
+    return overlays;
+  }
+
   function attach(map, options) {
     var container = map.getContainer();
+    Object.keys(options.text || {}).forEach(function (k) { TEXT[k] = options.text[k]; });
     // Without a tile layer Leaflet knows no zoom limit, which clustering needs.
     if (!isFinite(map.getMaxZoom())) map.setMaxZoom(19);
     var phases = L.geoJSON(null, {
@@ -153,7 +185,7 @@
     }
     refresh();
     window.Raumfinder.layers = { spaces: spaces, cluster: cluster, phases: phases, map: map };
-    L.control.layers(null, { "Räume und Treffpunkte": cluster, "Bauabschnitte": phases }, { collapsed: true }).addTo(map);
+    L.control.layers(null, layerNames(cluster, phases), { collapsed: true }).addTo(map);
   }
 
   window.Raumfinder = { attach: attach };
