@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .clock import now_utc
 from .errors import DomainError
-from .models import ApiToken, Invitation, Organisation, Role, User, UserSession
+from .models import ApiToken, Invitation, Organisation, Role, User, UserSession, memberships
 
 MIN_PASSWORD = 10
 SESSION_LIFETIME = timedelta(days=30)
@@ -118,6 +118,7 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         # Not on every request: the row lock would make concurrent requests with one token queue up.
         row.last_used_at = now
+        session.commit()  # kept even when the request itself only reads
     row.user.session_token = None  # token-authenticated: no session to keep
     row.user.via_api_token = True
     return row.user
@@ -154,10 +155,28 @@ def user_for_reset_token(session: Session, token: str, secret: str) -> User | No
     return user
 
 
+def manages(session: Session, user: User, organisation_id: int | None) -> bool:
+    """Whether the user manages this organisation's spaces (QM admins manage all)."""
+    if user.role == Role.QM_ADMIN:
+        return True
+    if organisation_id is None:
+        return False
+    return bool(session.scalar(select(memberships.c.is_manager).where(
+        memberships.c.user_id == user.id, memberships.c.organisation_id == organisation_id)))
+
+
+def managed_organisation_ids(session: Session, user: User) -> list[int]:
+    """The organisations whose spaces the user manages."""
+    return list(session.scalars(select(memberships.c.organisation_id).where(
+        memberships.c.user_id == user.id, memberships.c.is_manager.is_(True))))
+
+
 def invite(session: Session, organisation: Organisation, email: str, by: User, role: str = Role.MEMBER) -> str:
     """An invitation into `organisation`; returns the token for the mailed link."""
     if role not in (Role.MEMBER, Role.SPACE_MANAGER):
         raise AccountError("Einladen kann man nur als Mitglied oder Raumverwaltung.")
+    if role == Role.SPACE_MANAGER and not manages(session, by, organisation.id):
+        raise AccountError("Als Raumverwaltung einladen kann nur, wer die Räume dieser Organisation verwaltet.")
     token = secrets.token_urlsafe(32)
     session.add(Invitation(organisation_id=organisation.id, email=normalise_email(email), role=role,
                            token_hash=hash_token(token), invited_by_id=by.id,
@@ -180,8 +199,13 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> O
         raise AccountError("Diese Einladung gilt für eine andere E-Mail-Adresse.")
     if invitation.organisation not in user.organisations:
         user.organisations.append(invitation.organisation)
-    if invitation.role == Role.SPACE_MANAGER and user.role == Role.MEMBER:
-        user.role = Role.SPACE_MANAGER
+        session.flush()
+    if invitation.role == Role.SPACE_MANAGER:
+        session.execute(memberships.update().where(
+            memberships.c.user_id == user.id, memberships.c.organisation_id == invitation.organisation_id,
+        ).values(is_manager=True))
+        if user.role == Role.MEMBER:
+            user.role = Role.SPACE_MANAGER  # shows the managers' pages; rights stay per organisation
     invitation.accepted_at = now_utc()
     return invitation.organisation
 

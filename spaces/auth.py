@@ -1,5 +1,7 @@
 """Accounts in the browser: register, log in and out, reset a password, accept an invitation."""
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -18,8 +20,10 @@ LOGIN_LIMIT = "10 per minute;50 per hour"
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would let a phishing link log people in elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    if target and all(32 <= ord(c) < 127 for c in target) and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
     return url_for("finder.index")
 
 
@@ -50,10 +54,11 @@ def login():
 @login_required
 def logout():
     """Log out: the login session ends in the database, so its cookie is worthless from now on."""
-    accounts.close_session(db.session, current_user.session_token)
-    db.session.commit()
-    logout_user()
+    if current_user.session_token:
+        accounts.close_session(db.session, current_user.session_token)
+        db.session.commit()
     session.clear()
+    logout_user()  # after clear(): it leaves the note that deletes the remember-me cookie
     flash("Sie sind abgemeldet.")
     return redirect(url_for("finder.index"))
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from . import bookings as rules
+from .accounts import managed_organisation_ids
 from .bookings import BookingRefused, Forbidden, SlotTaken
 from .clock import BERLIN, now_utc, today_local
 from .db import db
@@ -155,7 +156,7 @@ def inbox():
         abort(403, description="Die Anfragen sieht nur die Raumverwaltung.")
     query = select(Booking).join(Space).join(Site).where(Booking.status == BookingStatus.REQUESTED)
     if current_user.role != Role.QM_ADMIN:
-        query = query.where(Site.organisation_id.in_([o.id for o in current_user.organisations]))
+        query = query.where(Site.organisation_id.in_(managed_organisation_ids(db.session, current_user)))
     rows = db.session.scalars(_upcoming(query).limit(500)).all()
     return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(), local_text=rules.local_text,
                            interval=b_interval)

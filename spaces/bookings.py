@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .availability import BERLIN, Interval, WeeklyHours, opening_intervals
+from .accounts import manages
 from .clock import now_utc
 from .errors import Conflict, DomainError, NotFound
 from .models import (
@@ -34,6 +35,7 @@ from .models import (
     Site,
     Space,
     User,
+    memberships,
 )
 
 MAX_ATTENDEES = 10_000
@@ -91,10 +93,8 @@ def owner_organisation_id(session: Session, space: Space) -> int:
 
 
 def can_manage(session: Session, user: User, space: Space) -> bool:
-    """QM admins, and space managers who belong to the organisation that provides the space."""
-    if user.role == Role.QM_ADMIN:
-        return True
-    return user.role == Role.SPACE_MANAGER and user.member_of(owner_organisation_id(session, space))
+    """QM admins, and the managers of the organisation that provides the space."""
+    return manages(session, user, owner_organisation_id(session, space))
 
 
 def may_book(session: Session, organisation: Organisation, space: Space) -> bool:
@@ -273,7 +273,7 @@ def cancel(session: Session, booking: Booking, user: User, *, rest_of_series: bo
 
 
 def managers_of(session: Session, space: Space) -> list[User]:
-    """Who decides for a space: the providing organisation's space managers."""
-    org_id = owner_organisation_id(session, space)
-    organisation = session.get(Organisation, org_id)
-    return [u for u in organisation.members if u.role == Role.SPACE_MANAGER and u.is_active]
+    """Who decides for a space: the providing organisation's managers."""
+    return list(session.scalars(select(User).join(memberships, memberships.c.user_id == User.id).where(
+        memberships.c.organisation_id == owner_organisation_id(session, space),
+        memberships.c.is_manager.is_(True), User.is_active.is_(True))))

@@ -59,6 +59,8 @@ def init_extensions(app) -> None:
         """The id in the session is a login-session token: a logged-out (deleted) session finds nobody."""
         from .accounts import user_for_session
 
+        if "Authorization" in request.headers:
+            return None  # a request with credentials of its own never rides on a cookie (and skips CSRF)
         return user_for_session(db.session, token)
 
     @login_manager.request_loader
@@ -67,6 +69,6 @@ def init_extensions(app) -> None:
         from .accounts import user_for_api_token
 
         header = req.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
+        if header.startswith("Bearer ") and req.path.startswith("/api/"):
             return user_for_api_token(db.session, header[7:].strip())
         return None

@@ -92,6 +92,9 @@ memberships = Table(
     db.metadata,
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+    # Manages the organisation's spaces (decides requests, edits spaces): a right per organisation,
+    # so being a space manager somewhere gives nothing over another organisation's rooms.
+    Column("is_manager", Boolean, nullable=False, default=False, server_default="false"),
 )
 
 

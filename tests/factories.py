@@ -44,3 +44,17 @@ def create_booking(session, space, start: datetime, hours: float = 2, **params) 
     session.add(booking)
     session.flush()
     return booking
+
+
+def make_manager(session, user, organisation) -> None:
+    """Make `user` a space manager of `organisation` (membership with the manager right)."""
+    from spaces.models import memberships
+
+    if organisation not in user.organisations:
+        user.organisations.append(organisation)
+        session.flush()
+    session.execute(memberships.update().where(
+        memberships.c.user_id == user.id, memberships.c.organisation_id == organisation.id).values(is_manager=True))
+    if user.role == "member":
+        user.role = "space_manager"
+    session.flush()
