@@ -12,6 +12,9 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy.engine import make_url
 
 from spaces import create_app
@@ -53,6 +56,28 @@ def throwaway_database(prefix: str = "raumfinder_test"):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class BoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's Session.get_bind returns the app's engine, ignoring `bind=connection`;
+    without this the `session` fixture's transaction would not hold what views commit."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in a real server: nothing in `g` (the
+    logged-in user, the locale, the CSRF token) carries over from one request to the next."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()  # the test's own session then sees what the request changed
+        return response
+
+
 def make_app(database_url: str, **overrides):
     config = {
         "TESTING": True,
@@ -61,7 +86,9 @@ def make_app(database_url: str, **overrides):
         "TILE_URL": "",  # no tile server in tests: nothing may leave this machine
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def migrate_up(app) -> None:
@@ -92,7 +119,7 @@ def session(app):
         outer = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": BoundSession}
         )
         try:
             yield db.session
