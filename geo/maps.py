@@ -1,5 +1,7 @@
 """Folium maps whose data arrives as GeoJSON from the API, so a page never grows with the data."""
 
+import re
+
 import folium
 from folium.plugins import LocateControl
 from branca.element import MacroElement
@@ -47,12 +49,17 @@ def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url:
     return localize_assets(m, static_url)
 
 
+# Folium's own viewport tag says user-scalable=no: zooming the page is a barrier-free must, and
+# our pages bring their own viewport tag.
+_VIEWPORT_META = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.S)
+
+
 def page_parts(m: folium.Map) -> dict:
-    """The map as header, body and script HTML, to embed in a page of our own."""
+    """The map as header, body and script HTML, to embed in a page of our own (which sets the viewport)."""
     root = m.get_root()
     root.render()
     return {
-        "header": root.header.render(),
+        "header": _VIEWPORT_META.sub("", root.header.render()),
         "html": root.html.render(),
         "script": root.script.render(),
     }

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from . import accounts
+from . import accounts, notifications
 from . import bookings as rules
 from .availability import Interval
 from .calendar import local_iso
@@ -54,7 +54,9 @@ def booking_json(booking: Booking) -> dict:
     }
 
 
-def _json_body(allowed: set[str]) -> dict:
+def _json_body(allowed: set[str], optional: bool = False) -> dict:
+    if optional and not request.get_data():
+        return {}
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadParameter("Erwartet wird ein JSON-Objekt (Content-Type: application/json).")
@@ -89,10 +91,13 @@ def create_booking():
     missing = sorted(REQUIRED - set(data))
     if missing:
         raise BadParameter(f"Es fehlen: {', '.join(missing)}.")
-    space = db.session.get(Space, _field(data, "space_id", int, "Zahl"))
+    for name in ("space_id", "organisation_id"):
+        if isinstance(data[name], bool) or not isinstance(data[name], int):
+            raise BadParameter(f"{name}: „{data[name]}“ ist keine ganze Zahl.")
+    space = db.session.get(Space, data["space_id"])
     if space is None:
         raise NotFound("Diesen Raum gibt es nicht.")
-    organisation = db.session.get(Organisation, _field(data, "organisation_id", int, "Zahl"))
+    organisation = db.session.get(Organisation, data["organisation_id"])
     if organisation is None or not current_user.member_of(organisation.id):
         raise rules.Forbidden("Sie können nur für eine Gruppe buchen, in der Sie Mitglied sind.")
     fold = data.get("fold")
@@ -107,9 +112,16 @@ def create_booking():
         until=_field(data, "until", date.fromisoformat, "JJJJ-MM-TT") if data.get("until") else None,
         fold=fold,
     )
-    attendees = _field(data, "attendees", int, "Zahl")
+    attendees = data["attendees"]
+    if isinstance(attendees, bool) or not isinstance(attendees, int):
+        raise BadParameter(f"attendees: „{attendees}“ ist keine ganze Zahl.")
     if not isinstance(data.get("is_public", False), bool) or not isinstance(data.get("skip_conflicts", False), bool):
         raise BadParameter("is_public und skip_conflicts sind true oder false.")
+    for name in ("date", "from", "to", "purpose", "frequency"):
+        if name in data and not isinstance(data[name], str):
+            raise BadParameter(f"{name}: bitte als Text angeben.")
+    if data.get("until") is not None and not isinstance(data["until"], str):
+        raise BadParameter("until: bitte als Text angeben (JJJJ-MM-TT).")
     intervals = expand(recurrence)
     series = None
     if frequency != Frequency.ONCE:
@@ -118,15 +130,14 @@ def create_booking():
     result = rules.book(db.session, space=space, user=current_user, organisation=organisation, intervals=intervals,
                         attendees=attendees, purpose=str(data.get("purpose", "")), is_public=data.get("is_public", False),
                         series=series, skip_conflicts=data.get("skip_conflicts", False))
-    from .booking_views import notify_booked
-
-    notify_booked(space, result, current_user)
+    mails = notifications.booked(space, result.created, current_user)
     answer = {  # built before the commit, which would expire every object and cost a query per booking
         "bookings": [booking_json(b) for b in result.created],
         "skipped": [_problem_json(c) for c in result.skipped],
         "series_id": str(result.series.id) if result.series else None,
     }
     db.session.commit()
+    notifications.send_all(mails)
     return jsonify(answer), 201
 
 
@@ -143,11 +154,15 @@ def get_booking(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/cancel")
 def cancel_booking(booking_id: int):
     """Cancel a booking, or with {"rest_of_series": true} it and the later ones of its series."""
-    data = _json_body({"rest_of_series"})
+    data = _json_body({"rest_of_series"}, optional=True)
+    if not isinstance(data.get("rest_of_series", False), bool):
+        raise BadParameter("rest_of_series: true oder false.")
     booking = rules.booking_for(db.session, current_user, booking_id)
-    cancelled = rules.cancel(db.session, booking, current_user, rest_of_series=bool(data.get("rest_of_series")))
+    cancelled = rules.cancel(db.session, booking, current_user, rest_of_series=data.get("rest_of_series", False))
     answer = {"cancelled": [booking_json(b) for b in cancelled]}
+    mails = notifications.cancelled(cancelled, current_user)
     db.session.commit()
+    notifications.send_all(mails)
     return jsonify(answer)
 
 
@@ -158,9 +173,14 @@ def decide_booking(booking_id: int):
     if not isinstance(data.get("accept"), bool):
         raise BadParameter("accept: true (annehmen) oder false (ablehnen).")
     booking = rules.booking_for(db.session, current_user, booking_id)
-    rules.decide(db.session, booking, current_user, accept=data["accept"], note=str(data.get("note", "")))
+    note = data.get("note", "")
+    if not isinstance(note, str):
+        raise BadParameter("note: ein Text.")
+    rules.decide(db.session, booking, current_user, accept=data["accept"], note=note)
     answer = booking_json(booking)
+    mails = notifications.decided(booking)
     db.session.commit()
+    notifications.send_all(mails)
     return jsonify(answer)
 
 

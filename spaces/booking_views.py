@@ -9,13 +9,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from . import bookings as rules
+from . import notifications
 from .accounts import managed_organisation_ids
 from .bookings import BookingRefused, Forbidden, SlotTaken
 from .clock import BERLIN, now_utc, today_local
 from .db import db
 from .errors import Conflict
 from .forms import BookingForm, CancelForm, DecisionForm
-from .mail import send_mail
 from .models import Booking, BookingStatus, Organisation, Role, Site, Space
 from .recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, describe, expand, rrule_text
 
@@ -35,21 +35,6 @@ def series_request(form: BookingForm) -> SeriesRequest:
     fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
     return SeriesRequest(first_day=form.day.data, starts=form.starts.data, ends=form.ends.data, frequency=frequency,
                          until=form.until.data if frequency != Frequency.ONCE else None, fold=fold)
-
-
-def notify_booked(space: Space, result, user) -> None:
-    """Mail the requester and, for requests, the space's managers."""
-    first = result.created[0]
-    dates = ", ".join(rules.local_text(b_interval(b)) for b in result.created[:10])
-    more = f" und {len(result.created) - 10} weitere" if len(result.created) > 10 else ""
-    state = "bestätigt" if first.status == BookingStatus.CONFIRMED else "angefragt"
-    send_mail(user.email, f"Raumfinder: {space.name} {state}",
-              f"{space.name}: {dates}{more} – {state}.\n{url_for('booking.mine', _external=True)}")
-    if first.status == BookingStatus.REQUESTED:
-        for manager in rules.managers_of(db.session, space):
-            send_mail(manager.email, f"Raumfinder: neue Anfrage für {space.name}",
-                      f"{user.display_name} fragt {space.name} an: {dates}{more}.\n"
-                      f"Entscheiden: {url_for('booking.inbox', _external=True)}")
 
 
 def b_interval(booking: Booking):
@@ -99,8 +84,9 @@ def book(space_id: int):
         except Forbidden as err:
             abort(403, description=err.message)
         else:
-            notify_booked(space, result, current_user)
+            mails = notifications.booked(space, result.created, current_user)
             db.session.commit()
+            notifications.send_all(mails)
             skipped = f" {len(result.skipped)} Termine wurden ausgelassen." if result.skipped else ""
             state = "gebucht" if result.created[0].status == BookingStatus.CONFIRMED else "angefragt"
             flash(f"{len(result.created)} Termin{'e' if len(result.created) > 1 else ''} {state}.{skipped}")
@@ -139,11 +125,9 @@ def cancel(booking_id: int):
     except Conflict as err:
         flash(err.message)
         return redirect(request.referrer or url_for("booking.mine"))
-    for person in {b.requester for b in cancelled if b.requester}:
-        send_mail(person.email, f"Raumfinder: {booking.space.name} abgesagt",
-                  f"{len(cancelled)} Termin(e) in {booking.space.name} sind abgesagt "
-                  f"(von {current_user.display_name}).")
+    mails = notifications.cancelled(cancelled, current_user)
     db.session.commit()
+    notifications.send_all(mails)
     flash(f"{len(cancelled)} Termin{'e' if len(cancelled) > 1 else ''} abgesagt.")
     return redirect(request.referrer or url_for("booking.mine"))
 
@@ -152,11 +136,12 @@ def cancel(booking_id: int):
 @login_required
 def inbox():
     """Open requests for the spaces I manage."""
-    if current_user.role not in (Role.SPACE_MANAGER, Role.QM_ADMIN):
-        abort(403, description="Die Anfragen sieht nur die Raumverwaltung.")
     query = select(Booking).join(Space).join(Site).where(Booking.status == BookingStatus.REQUESTED)
     if current_user.role != Role.QM_ADMIN:
-        query = query.where(Site.organisation_id.in_(managed_organisation_ids(db.session, current_user)))
+        managed = managed_organisation_ids(db.session, current_user)
+        if not managed:
+            abort(403, description="Die Anfragen sieht nur die Raumverwaltung.")
+        query = query.where(Site.organisation_id.in_(managed))
     rows = db.session.scalars(_upcoming(query).limit(500)).all()
     return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(), local_text=rules.local_text,
                            interval=b_interval)
@@ -175,11 +160,8 @@ def decide(booking_id: int, decision: str):
     except Conflict as err:
         flash(err.message)
         return redirect(url_for("booking.inbox"))
-    if booking.requester:
-        word = "bestätigt" if decision == "annehmen" else "abgelehnt"
-        note = f"\nNotiz: {booking.decision_note}" if booking.decision_note else ""
-        send_mail(booking.requester.email, f"Raumfinder: {booking.space.name} {word}",
-                  f"{booking.space.name}, {rules.local_text(b_interval(booking))}: {word}.{note}")
+    mails = notifications.decided(booking)
     db.session.commit()
+    notifications.send_all(mails)
     flash("Entschieden.")
     return redirect(url_for("booking.inbox"))

@@ -132,8 +132,10 @@ def check_slots(session: Session, space: Space, intervals: list[Interval], *, at
         general.append("Dieser Ort ist nicht buchbar.")
     if not may_book(session, organisation, space):
         general.append(f"{organisation.name} darf diesen Raum nicht buchen (nur freigegebene Gruppen).")
-    if attendees < 1 or attendees > MAX_ATTENDEES:
+    if attendees < 1:
         general.append("Bitte die Zahl der Teilnehmenden angeben (mindestens 1).")
+    elif attendees > MAX_ATTENDEES:
+        general.append(f"Höchstens {MAX_ATTENDEES:,} Teilnehmende.".replace(",", "."))
     elif attendees > space.capacity:
         general.append(f"Der Raum fasst {space.capacity} Personen, angefragt sind {attendees}.")
 

@@ -38,12 +38,24 @@ def register(app) -> None:
         if _wants_json():
             body = {"error": err.message}
             if getattr(err, "problems", None):
+                from .calendar import local_iso
+
                 body["problems"] = [
-                    {"start": c.interval.start.isoformat(), "end": c.interval.end.isoformat(), "problems": c.problems}
+                    {"start": local_iso(c.interval.start), "end": local_iso(c.interval.end), "problems": c.problems}
                     for c in err.problems
                 ]
             return jsonify(body), err.status
         return render_template("error.html", status=err.status, message=err.message), err.status
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        message = ("Das Formular ist abgelaufen oder unvollständig (Schutz gegen untergeschobene Anfragen). "
+                   "Bitte die Seite neu laden und noch einmal senden.")
+        if _wants_json():
+            return jsonify(error=message + " API: Header X-CSRFToken mitsenden oder einen API-Token benutzen."), 400
+        return render_template("error.html", status=400, message=message), 400
 
     from .recurrence import RecurrenceError
 

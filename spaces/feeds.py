@@ -75,7 +75,7 @@ def organisation_feed(organisation_id: int, token: str):
     """All bookings of an organisation, for whoever holds its secret feed link."""
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or not organisation.calendar_token \
-            or not secrets.compare_digest(organisation.calendar_token, token):
+            or not secrets.compare_digest(organisation.calendar_token.encode(), token.encode()):
         abort(404, description="Diesen Kalender gibt es nicht (mehr).")
     cal = _calendar(f"{organisation.name} (Raumfinder)")
     query = select(Booking).where(Booking.organisation_id == organisation_id)
