@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import run  # noqa: E402
+from load import print_table, run  # noqa: E402
 
 LON, LAT = (9.62, 9.90), (52.31, 52.44)
 DISTRICT = (0.025, 0.015)  # degrees: about 1.7 km x 1.7 km at Hannover's latitude
@@ -96,13 +96,11 @@ def main() -> None:
         for row in rows:
             print(json.dumps({"label": args.label, **row}))
         return
-    print(f"\n{args.label}\n")
-    print("| scenario | requests | errors | req/s | p50 ms | p95 ms | p99 ms | avg KB | page bytes |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        print(f"| {r['scenario']} | {r['requests']} | {r['errors']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} "
-              f"| {r['p99_ms']} | {r['avg_kb']} | {r.get('bytes', '')} |")
-
+    print_table(args.label, rows, [
+        ("scenario", "scenario"), ("requests", "requests"), ("errors", "errors"), ("rps", "req/s"),
+        ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"), ("p99_ms", "p99 ms"), ("avg_kb", "avg KB"),
+        ("bytes", "page bytes"),
+    ])
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from load import run  # noqa: E402
+from load import print_table, run  # noqa: E402
 
 SPACES = 400
 
@@ -30,7 +30,7 @@ def prepare(database_url: str) -> tuple[str, int, list[int]]:
 
     from spaces import accounts, create_app
     from spaces.db import db
-    from spaces.models import BookingMode, OpeningHours, Organisation, Site, Space, User
+    from spaces.models import BookingMode, OpeningHours, Site, Space, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
@@ -101,13 +101,10 @@ def main() -> None:
                      method="POST", body=body, headers=headers, ok_status=201)
         rows.append({"scenario": f"POST /api/bookings, {name} ({clients} client{'s' if clients > 1 else ''})",
                      **result.row()})
-    print(f"\n{args.label}\n")
-    print("| scenario | requests | refused | bookings/s (requests/s) | p50 ms | p95 ms | p99 ms |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        print(f"| {r['scenario']} | {r['requests']} | {r['errors']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} "
-              f"| {r['p99_ms']} |")
-
+    print_table(args.label, rows, [
+        ("scenario", "scenario"), ("requests", "requests"), ("errors", "refused"),
+        ("rps", "bookings/s (requests/s)"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"), ("p99_ms", "p99 ms"),
+    ])
 
 if __name__ == "__main__":
     main()

@@ -93,3 +93,12 @@ def run(base_url: str, next_path: Callable[[int, int], str], *, clients: int, se
         t.join()
     measured = min(seconds, max(0.001, time.perf_counter() - start_at))
     return Result(totals["count"], totals["errors"], measured, latencies, totals["bytes"])
+
+
+def print_table(label: str, rows: list[dict], columns: list[tuple[str, str]]) -> None:
+    """Rows as a markdown table: columns are (key, heading); the first column is left-aligned."""
+    print(f"\n{label}\n")
+    print("| " + " | ".join(heading for _, heading in columns) + " |")
+    print("| --- |" + " ---: |" * (len(columns) - 1))
+    for row in rows:
+        print("| " + " | ".join(str(row.get(key, "")) for key, _ in columns) + " |")

@@ -10,13 +10,12 @@ from sqlalchemy import func, select
 
 from . import accounts, notifications
 from . import bookings as rules
-from .availability import Interval
 from .calendar import local_iso
 from .clock import now_utc
 from .db import db
 from .errors import BadParameter, DomainError, NotFound
 from .models import Booking, Organisation, Space
-from .recurrence import Frequency, RecurrenceError, SeriesRequest, describe, expand, rrule_text
+from .recurrence import Frequency, SeriesRequest, describe, expand, rrule_text
 
 bp = Blueprint("booking_api", __name__, url_prefix="/api")
 

@@ -31,7 +31,6 @@ from .models import (
     Closure,
     OpeningHours,
     Organisation,
-    Role,
     Site,
     Space,
     User,

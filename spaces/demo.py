@@ -6,7 +6,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

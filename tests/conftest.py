@@ -98,6 +98,17 @@ def migrate_up(app) -> None:
         upgrade()
 
 
+@contextmanager
+def migrated_database(prefix: str):
+    """A throwaway database, migrated to the newest revision, for tests that build apps of their own."""
+    with throwaway_database(prefix) as url:
+        app = make_app(url)
+        migrate_up(app)
+        with app.app_context():
+            db.engine.dispose()
+        yield url
+
+
 @pytest.fixture(scope="session")
 def database_url():
     """A migrated, empty database for this test run."""

@@ -23,11 +23,10 @@ from urllib.parse import urlsplit
 import pytest
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
-from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from conftest import make_app, migrate_up, throwaway_database
+from conftest import make_app, migrated_database
 from spaces import accounts
 from spaces.clock import now_utc
 from spaces.db import db
@@ -167,35 +166,6 @@ def count(session, model) -> int:
 # -------------------------------------------------------------------------------- fixtures
 
 
-class _ConnectionBoundSession(FlaskSQLAlchemySession):
-    """Flask-SQLAlchemy's Session.get_bind returns the app's engine and so ignores `bind=connection`:
-    with it, conftest's `session` fixture would commit for real on a connection of its own."""
-
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        if bind is None and self.bind is not None:
-            return self.bind
-        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
-
-
-@pytest.fixture
-def session(app):
-    """db.session in a transaction that is rolled back after the test; every request's session
-    (Browser: one per request) works in a savepoint on the same connection."""
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
-                                              "class_": _ConnectionBoundSession})
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
-
-
 @pytest.fixture
 def client(app, session):
     """The test client from an address no other test uses."""
@@ -218,11 +188,7 @@ def member(session):
 @pytest.fixture(scope="module")
 def own_database_url():
     """A migrated database for tests that build apps of their own (two workers, production)."""
-    with throwaway_database("raumfinder_accounts") as url:
-        app = make_app(url)
-        migrate_up(app)
-        with app.app_context():
-            db.engine.dispose()
+    with migrated_database("raumfinder_accounts") as url:
         yield url
 
 

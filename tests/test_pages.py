@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from conftest import make_app

@@ -6,14 +6,13 @@ where none can, the plan still shows a Seq Scan and the test fails.
 """
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, literal, select
 from werkzeug.datastructures import MultiDict
 
 from factories import create_booking, create_space, utc
-from spaces.calendar import space_calendar
 from spaces.models import Booking
 from spaces.queries import free_during, nearest_spaces, search_spaces
 from spaces.search import TimeWindow, parse_search

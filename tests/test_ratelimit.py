@@ -14,7 +14,7 @@ from limits.storage import storage_from_string
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from conftest import make_app, migrate_up, throwaway_database
+from conftest import make_app, migrated_database
 from spaces.db import db
 from spaces.ratelimit import (
     EXTENSION_KEY,
@@ -36,11 +36,7 @@ def ratelimited():
 
 @pytest.fixture(scope="module")
 def rl_database_url():
-    with throwaway_database("raumfinder_ratelimit") as url:
-        app = make_app(url)
-        migrate_up(app)
-        with app.app_context():
-            db.engine.dispose()
+    with migrated_database("raumfinder_ratelimit") as url:
         yield url
 
 

@@ -586,7 +586,8 @@ def test_time_without_date_is_today():
 
 def test_window_search_through_search_spaces(session, room):
     """free_during directly: booking 17:00-19:00 UTC on 25 Oct 2026 is 18:00-20:00 CET."""
-    booked, free = room(*SUNDAYS, name="Belegt"), room(*SUNDAYS, name="Frei")
+    booked = room(*SUNDAYS, name="Belegt")
+    room(*SUNDAYS, name="Frei")
     create_booking(session, booked, utc(2026, 10, 25, 17), 2)
     for start, end, expected in [("18:00", "20:00", ["Frei"]), ("16:00", "18:00", ["Belegt", "Frei"]),
                                  ("19:59", "21:00", ["Frei"]), ("20:00", "21:00", ["Belegt", "Frei"])]:
