@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from . import accounts
@@ -59,7 +60,7 @@ def logout():
         db.session.commit()
     session.clear()
     logout_user()  # after clear(): it leaves the note that deletes the remember-me cookie
-    flash("Sie sind abgemeldet.")
+    flash(gettext("Sie sind abgemeldet."))
     return redirect(url_for("finder.index"))
 
 
@@ -77,7 +78,7 @@ def register():
         else:
             _start(user, remember=False)
             db.session.commit()
-            flash("Willkommen! Ihr Konto ist angelegt.")
+            flash(gettext("Willkommen! Ihr Konto ist angelegt."))
             return redirect(url_for("finder.index"))
     return render_template("auth/register.html", form=form), 200 if request.method == "GET" or not form.errors else 422
 
@@ -99,7 +100,7 @@ def reset_request():
             send_mail(user.email, "Raumfinder: neues Passwort",
                       f"Hallo {user.display_name},\n\nmit diesem Link setzen Sie ein neues Passwort "
                       f"(eine Stunde gültig):\n{link}\n\nWenn Sie das nicht waren, ignorieren Sie diese Mail.")
-        flash("Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum neuen Passwort unterwegs.")
+        flash(gettext("Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum neuen Passwort unterwegs."))
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
 
@@ -121,7 +122,7 @@ def reset(token: str):
             accounts.close_all_sessions(db.session, user)
             _start(user, remember=False)
             db.session.commit()
-            flash("Ihr neues Passwort gilt.")
+            flash(gettext("Ihr neues Passwort gilt."))
             return redirect(url_for("finder.index"))
     return render_template("auth/reset.html", form=form)
 
@@ -145,7 +146,7 @@ def invite(organisation_id: int):
                       f"{current_user.display_name} lädt Sie zu {organisation.name} ein.\n\n"
                       f"Annehmen (zwei Wochen gültig): {link}")
             db.session.commit()
-            flash(f"Einladung an {form.email.data} ist verschickt.")
+            flash(gettext("Einladung an %(email)s ist verschickt.", email=form.email.data))
             return redirect(url_for("booking.mine"))
     return render_template("auth/invite.html", form=form, organisation=organisation)
 
@@ -157,7 +158,8 @@ def accept(token: str):
     if invitation is None:
         abort(404, description="Diese Einladung ist abgelaufen oder wurde schon angenommen.")
     if not current_user.is_authenticated:
-        flash(f"Bitte melden Sie sich mit {invitation.email} an oder registrieren Sie sich, um beizutreten.")
+        flash(gettext("Bitte melden Sie sich mit %(email)s an oder registrieren Sie sich, um beizutreten.",
+                      email=invitation.email))
         return redirect(url_for("auth.login", next=request.path))
     if request.method == "POST":  # CSRFProtect has checked the token
         try:
@@ -165,6 +167,6 @@ def accept(token: str):
         except AccountError as err:
             abort(403, description=err.message)
         db.session.commit()
-        flash(f"Sie gehören jetzt zu {organisation.name}.")
+        flash(gettext("Sie gehören jetzt zu %(org)s.", org=organisation.name))
         return redirect(url_for("booking.mine"))
     return render_template("auth/accept.html", invitation=invitation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -51,8 +52,8 @@ def book(space_id: int):
     form = BookingForm()
     form.organisation.choices = [(o.id, o.name) for o in current_user.organisations]
     if not form.organisation.choices:
-        flash("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
-              "oder lassen Sie sich einladen.")
+        flash(gettext("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
+                      "oder lassen Sie sich einladen."))
     conflicts, ask_fold, status = [], False, 200
     if request.method == "GET":
         form.day.data = form.day.data or today_local() + timedelta(days=1)
@@ -87,9 +88,15 @@ def book(space_id: int):
             mails = notifications.booked(space, result.created, current_user)
             db.session.commit()
             notifications.send_all(mails)
-            skipped = f" {len(result.skipped)} Termine wurden ausgelassen." if result.skipped else ""
-            state = "gebucht" if result.created[0].status == BookingStatus.CONFIRMED else "angefragt"
-            flash(f"{len(result.created)} Termin{'e' if len(result.created) > 1 else ''} {state}.{skipped}")
+            n = len(result.created)
+            if result.created[0].status == BookingStatus.CONFIRMED:
+                message = ngettext("%(num)s Termin gebucht.", "%(num)s Termine gebucht.", n)
+            else:
+                message = ngettext("%(num)s Termin angefragt.", "%(num)s Termine angefragt.", n)
+            if result.skipped:
+                message += " " + ngettext("%(num)s Termin wurde ausgelassen.", "%(num)s Termine wurden ausgelassen.",
+                                          len(result.skipped))
+            flash(message)
             return redirect(url_for("booking.mine"))
     elif request.method == "POST":
         status = 422
@@ -128,7 +135,7 @@ def cancel(booking_id: int):
     mails = notifications.cancelled(cancelled, current_user)
     db.session.commit()
     notifications.send_all(mails)
-    flash(f"{len(cancelled)} Termin{'e' if len(cancelled) > 1 else ''} abgesagt.")
+    flash(ngettext("%(num)s Termin abgesagt.", "%(num)s Termine abgesagt.", len(cancelled)))
     return redirect(request.referrer or url_for("booking.mine"))
 
 
@@ -163,5 +170,5 @@ def decide(booking_id: int, decision: str):
     mails = notifications.decided(booking)
     db.session.commit()
     notifications.send_all(mails)
-    flash("Entschieden.")
+    flash(gettext("Entschieden."))
     return redirect(url_for("booking.inbox"))

@@ -1,7 +1,7 @@
 """Flask extensions, created once and bound to each app by init_extensions."""
 
 from flask import request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
@@ -15,6 +15,11 @@ login_manager = LoginManager()
 migrate = Migrate()
 
 LOCALES = ("de", "en")
+
+
+def N_(message: str) -> str:
+    """Marks a string for translation (pybabel finds it) without translating it yet."""
+    return message
 
 
 def select_locale() -> str:
@@ -46,7 +51,8 @@ def init_extensions(app) -> None:
             return  # no credentials at all: the API answers 401, which says more than a CSRF error
         csrf.protect()
     login_manager.init_app(app)
-    login_manager.login_message = "Bitte melden Sie sich an."
+    login_manager.login_message = N_("Bitte melden Sie sich an.")
+    login_manager.localize_callback = gettext  # translated when flashed, in the visitor's language
     app.jinja_env.globals["get_locale"] = get_locale
 
     login_manager.login_view = "auth.login"

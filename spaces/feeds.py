@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from icalendar import Calendar, Event
 from sqlalchemy import func, literal, select
@@ -113,5 +114,5 @@ def regenerate_feed(organisation_id: int):
     organisation = _own_organisation(organisation_id)
     organisation.calendar_token = secrets.token_urlsafe(24)
     db.session.commit()
-    flash("Der alte Kalender-Link gilt nicht mehr.")
+    flash(gettext("Der alte Kalender-Link gilt nicht mehr."))
     return redirect(url_for("feeds.organisation_feed_page", organisation_id=organisation_id))
