@@ -35,6 +35,7 @@ class Result:
             "requests": self.requests,
             "errors": self.errors,
             "rps": round(self.rps, 1),
+            "ok_rps": round((self.requests - self.errors) / self.seconds, 1),
             "p50_ms": round(self.pct(50), 1),
             "p95_ms": round(self.pct(95), 1),
             "p99_ms": round(self.pct(99), 1),
