@@ -166,3 +166,17 @@ def test_log_in_book_a_weekly_series_and_see_it_in_the_calendar(live_server, wid
         (first + timedelta(weeks=i)).strftime("%d.%m.%Y") for i in range(4)]
     page.screenshot(path=f"{artifacts_dir}/booking-series.png", full_page=True)
     assert seen["errors"] == []
+
+
+def test_keyboard_reaches_the_content_the_search_and_the_markers(live_server, wide_page):
+    page = wide_page
+    page.goto(live_server.url + "/")
+    _loaded(page)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"  # "Zum Inhalt springen" comes first
+    assert page.locator(".leaflet-marker-pane [tabindex='0']").count() > 0  # markers and clusters are focusable
+    page.focus("input[name=capacity]")
+    page.keyboard.type("50")
+    page.keyboard.press("Enter")  # the search form submits from the keyboard
+    page.wait_for_url("**capacity=50**")
+    assert _loaded(page) == 3  # Die Übersee (60), Quartiersplatz (80), Veranstaltungsraum mit Bühne (120)
