@@ -58,3 +58,14 @@ def make_manager(session, user, organisation) -> None:
     if user.role == "member":
         user.role = "space_manager"
     session.flush()
+
+
+def csrf_of(page) -> str:
+    """The CSRF token of a page (a response or its HTML): a form's hidden field, else the meta tag."""
+    import re
+
+    html = page if isinstance(page, str) else page.get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'name="csrf-token" content="([^"]+)"', html)
+    assert found, f"no CSRF token on the page ({getattr(page, 'status_code', 'html')})"
+    return found.group(1)

@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from factories import csrf_of
 from conftest import make_app, migrated_database
 from spaces import accounts
 from spaces.clock import now_utc
@@ -47,15 +48,6 @@ def _new_address() -> str:
 
 
 # --------------------------------------------------------------------------------- helpers
-
-
-def csrf_of(response) -> str:
-    """The CSRF token of the form (or the meta tag) on a page."""
-    html = response.get_data(as_text=True)
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'name="csrf-token" content="([^"]+)"', html)
-    assert found, f"no CSRF token on the page ({response.status_code})"
-    return found.group(1)
 
 
 def form_token(client, path: str) -> str:

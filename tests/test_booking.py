@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
 from werkzeug.security import generate_password_hash
 
-from factories import create_booking, create_organisation, create_space, make_manager, utc
+from factories import create_booking, create_organisation, create_space, make_manager, csrf_of, utc
 from spaces import accounts
 from spaces import bookings as rules
 from spaces.models import (
@@ -108,16 +108,10 @@ def login(client, session, user: User):
     return client
 
 
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf[_-]token" (?:content|value)="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 def csrf(client, path: str = "/meine-buchungen") -> str:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
-    return csrf_from(response.get_data(as_text=True))
+    return csrf_of(response)
 
 
 def bearer(token: str) -> dict:
@@ -477,7 +471,7 @@ def test_a_request_waits_in_the_inbox_and_is_accepted_with_a_note(session, w, ap
     marta = new_client("198.51.100.7")
     login_page = text_of(marta.get("/anmelden"))
     response = marta.post("/anmelden?next=/verwaltung/anfragen",
-                          data={"csrf_token": csrf_from(login_page), "email": "marta@example.org",
+                          data={"csrf_token": csrf_of(login_page), "email": "marta@example.org",
                                 "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/verwaltung/anfragen"
     inbox = text_of(marta.get("/verwaltung/anfragen"))
@@ -490,7 +484,7 @@ def test_a_request_waits_in_the_inbox_and_is_accepted_with_a_note(session, w, ap
     assert f'data-booking="{requested["id"]}"' not in text_of(mallory.get("/verwaltung/anfragen"))
 
     response = marta.post(f"/buchungen/{requested['id']}/annehmen",
-                          data={"csrf_token": csrf_from(inbox), "note": "Schlüssel beim Hausmeister"})
+                          data={"csrf_token": csrf_of(inbox), "note": "Schlüssel beim Hausmeister"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/verwaltung/anfragen")
     session.expire_all()
     booking = session.get(Booking, requested["id"])
@@ -584,7 +578,7 @@ def test_a_qm_admin_sees_and_decides_every_request(session, w, api, new_client, 
     browser = login(new_client(), session, admin)
     inbox = text_of(browser.get("/verwaltung/anfragen"))
     assert f'data-booking="{requested["id"]}"' in inbox and "Gemeindesaal" in inbox
-    response = browser.post(f"/buchungen/{requested['id']}/annehmen", data={"csrf_token": csrf_from(inbox)})
+    response = browser.post(f"/buchungen/{requested['id']}/annehmen", data={"csrf_token": csrf_of(inbox)})
     assert response.status_code == 302
     assert status_in_db(session, requested["id"]) == "confirmed"
 
@@ -640,7 +634,7 @@ def test_cancel_in_the_browser_with_the_rest_of_the_series(session, w, api, new_
     mine = text_of(browser.get("/meine-buchungen"))
     assert all(f'data-booking="{i}"' in mine for i in december_series)
     response = browser.post(f"/buchungen/{december_series[3]}/absagen",
-                            data={"csrf_token": csrf_from(mine), "rest_of_series": "y"})
+                            data={"csrf_token": csrf_of(mine), "rest_of_series": "y"})
     assert response.status_code == 302
     assert [status_in_db(session, i) for i in december_series] == \
         ["confirmed", "confirmed", "confirmed", "cancelled", "cancelled"]
@@ -779,7 +773,7 @@ def test_organisation_feed_needs_its_secret_token(session, w, new_client, feed_b
     assert anonymous.get(f"/organisationen/{w.tenants.id}/kalender/{token}.ics").status_code == 404
 
     # A new link: the old one stops working.
-    response = browser.post(f"/organisationen/{w.choir.id}/kalender/neu", data={"csrf_token": csrf_from(page)})
+    response = browser.post(f"/organisationen/{w.choir.id}/kalender/neu", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 302
     assert anonymous.get(f"/organisationen/{w.choir.id}/kalender/{token}.ics").status_code == 404
 
@@ -1053,7 +1047,7 @@ def test_the_booking_form_needs_a_login_and_returns_to_it(session, w, new_client
 
     login_page = client.get(response.headers["Location"])
     response = client.post(response.headers["Location"],
-                           data={"csrf_token": csrf_from(text_of(login_page)), "email": "alice@example.org",
+                           data={"csrf_token": csrf_of(text_of(login_page)), "email": "alice@example.org",
                                  "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == path
     form = client.get(path)

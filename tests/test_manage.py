@@ -15,7 +15,7 @@ import pytest
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 
-from factories import create_booking, create_organisation, make_manager
+from factories import create_booking, create_organisation, csrf_of, make_manager
 from spaces import accounts
 from spaces import manage
 from spaces.availability import BERLIN, wall_time_to_utc
@@ -35,14 +35,6 @@ def get(client, url: str):
 
 def post(client, url: str, data: dict):
     return client.post(url, data=data)
-
-
-def csrf_of(response) -> str:
-    html = response.get_data(as_text=True)
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'name="csrf-token" content="([^"]+)"', html)
-    assert found, f"no CSRF token on the page ({response.status_code})"
-    return found.group(1)
 
 
 def page_token(client, url: str) -> str:
