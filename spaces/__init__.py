@@ -21,6 +21,11 @@ def create_app(config: dict | None = None):
         instance_path=str(ROOT / "instance"),
     )
     app.config.update(load_config(config))
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_extensions(app)
     init_rate_limits(app)
     errors.register(app)

@@ -130,8 +130,9 @@ def close_session(session: Session, token: str) -> None:
 
 
 def close_all_sessions(session: Session, user: User) -> None:
-    """End every login of a user (after a password change)."""
+    """End every login and revoke every API token of a user (after a password change)."""
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def _reset_serializer(secret: str) -> URLSafeTimedSerializer:

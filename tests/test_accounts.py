@@ -486,6 +486,8 @@ def test_reset_request_for_an_unknown_address_looks_the_same_and_sends_nothing(c
 
 
 def test_reset_link_works_once_and_ends_other_sessions(client, app, member, outbox, session):
+    api_token = accounts.create_api_token(session, member, "Skript")
+    assert client.get("/api/bookings", headers={"Authorization": f"Bearer {api_token}"}).status_code == 200
     elsewhere = new_client(app)
     assert login(elsewhere, member.email, remember=True).status_code == 302
     old_session, old_remember = cookie(elsewhere), cookie(elsewhere, "remember_token")
@@ -513,6 +515,8 @@ def test_reset_link_works_once_and_ends_other_sessions(client, app, member, outb
     replay.set_cookie("remember_token", old_remember)
     assert not is_logged_in(replay)
     assert session.scalar(select(func.count()).where(UserSession.user_id == member.id)) == 1
+    # API tokens made with the old password are revoked too
+    assert new_client(app).get("/api/bookings", headers={"Authorization": f"Bearer {api_token}"}).status_code == 401
     # old password no longer, new one yes
     assert login(new_client(app), member.email, PASSWORD).status_code == 422
     assert login(new_client(app), member.email, NEW_PASSWORD).status_code == 302
@@ -857,3 +861,21 @@ def test_request_body_over_the_limit_is_413(client, app, session, member):
     small = client.post("/anmelden", data={"csrf_token": token, "email": member.email, "password": "x" * 1000})
     assert small.status_code == 422
 
+
+
+def test_behind_a_proxy_the_client_address_counts_for_rate_limits(own_database_url):
+    """With RAUMFINDER_PROXY_HOPS=1 two clients behind one proxy have their own login budgets."""
+    app = make_app(own_database_url, PROXY_HOPS=1)
+    proxied = app.test_client()
+
+    def attempt(address):
+        page = proxied.get("/anmelden", environ_base={"REMOTE_ADDR": "10.9.9.9"},
+                           headers={"X-Forwarded-For": address})
+        return proxied.post("/anmelden", data={"csrf_token": csrf_of(page), "email": "x@example.org",
+                                               "password": "falsch-falsch"},
+                            environ_base={"REMOTE_ADDR": "10.9.9.9"}, headers={"X-Forwarded-For": address})
+
+    assert [attempt("203.0.113.7").status_code for _ in range(11)][-1] == 429
+    assert attempt("203.0.113.8").status_code == 422  # another client behind the same proxy is not blocked
+    with app.app_context():
+        db.engine.dispose()
