@@ -3,8 +3,8 @@
 from functools import lru_cache
 
 from pyproj import Transformer
+import shapely
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 WGS84 = 4326  # storage: longitude/latitude
 UTM32N = 25832  # ETRS89 / UTM zone 32N: the metric CRS of Lower Saxony
@@ -20,12 +20,12 @@ def _transformer(src: int, dst: int) -> Transformer:
 
 def to_metric(geom: BaseGeometry) -> BaseGeometry:
     """The geometry in EPSG:25832 (metres), from EPSG:4326."""
-    return transform(_transformer(WGS84, UTM32N).transform, geom)
+    return shapely.transform(geom, _transformer(WGS84, UTM32N).transform, interleaved=False)
 
 
 def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
     """The geometry in EPSG:4326, from EPSG:25832."""
-    return transform(_transformer(UTM32N, WGS84).transform, geom)
+    return shapely.transform(geom, _transformer(UTM32N, WGS84).transform, interleaved=False)
 
 
 def in_service_area(lon: float, lat: float) -> bool:

@@ -11,27 +11,30 @@ from .assets import localize_assets
 
 
 class ApiLayers(MacroElement):
-    """Hands the Leaflet map to static/js/map.js, which loads spaces and phases from the API."""
+    """Hands the Leaflet map to a page script (static/js/map.js by default) that loads its data from the API."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        Raumfinder.attach({{ this._parent.get_name() }}, {{ this.options|tojson }});
+        {{ this.attach }}({{ this._parent.get_name() }}, {{ this.options|tojson }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, options: dict):
+    def __init__(self, options: dict, attach: str = "Raumfinder.attach"):
         super().__init__()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", attach):
+            raise ValueError(f"not a JavaScript function name: {attach!r}")
         self._name = "ApiLayers"
         self.options = options
+        self.attach = attach
 
 
 LOCATE_STRINGS = {"title": "Wo bin ich?", "popup": "Sie sind im Umkreis von {distance} m um diesen Punkt"}
 
 
 def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url: str,
-               locate_strings: dict | None = None) -> folium.Map:
+               locate_strings: dict | None = None, attach: str = "Raumfinder.attach") -> folium.Map:
     """A map of the city with an OSM-style tile layer (or none) and the API-fed layers; assets from `static_url`.
 
     `locate_strings` are the "where am I" button's title and popup ({distance} in metres), German by default.
@@ -45,7 +48,7 @@ def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url:
         flyTo=True,
         keepCurrentZoomLevel=False,
     ).add_to(m)
-    ApiLayers(layers).add_to(m)
+    ApiLayers(layers, attach).add_to(m)
     return localize_assets(m, static_url)
 
 

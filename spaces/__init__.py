@@ -9,7 +9,21 @@ def create_app(config: dict | None = None):
     """Build the Flask app: configuration, extensions and blueprints; nothing else."""
     from flask import Flask
 
-    from . import api, auth, booking_api, booking_views, cli, errors, feeds, finder, health, manage, openapi
+    from . import (
+        api,
+        auth,
+        booking_api,
+        booking_views,
+        cli,
+        errors,
+        feeds,
+        finder,
+        gap_views,
+        health,
+        manage,
+        openapi,
+        phases_admin,
+    )
     from .config import load_config
     from .extensions import init_extensions
     from .ratelimit import init_rate_limits
@@ -30,6 +44,7 @@ def create_app(config: dict | None = None):
     init_rate_limits(app)
     errors.register(app)
     cli.register(app)
-    for module in (health, finder, api, openapi, auth, booking_views, booking_api, feeds, manage):
+    for module in (health, finder, api, openapi, auth, booking_views, booking_api, feeds, manage, phases_admin,
+                   gap_views):
         app.register_blueprint(module.bp)
     return app

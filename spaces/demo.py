@@ -93,6 +93,9 @@ def _load_space(session: Session, organisation: Organisation, p: dict, geometry:
         "kind": p["kind"],
         "location": point,
         "capacity": p["capacity"],
+        # The demo file has no floor areas; 2.5 m² per person is an illustrative stand-in so the gap
+        # report has something to add up (replace with surveyed areas in real data).
+        "area_m2": Decimal(str(p["area_m2"])) if p.get("area_m2") else Decimal(p["capacity"]) * Decimal("2.5"),
         "floor": p.get("floor"),
         "step_free": bool(p.get("step_free")),
         "equipment": list(p.get("equipment") or []),

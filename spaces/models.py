@@ -462,3 +462,26 @@ class AuditEntry(db.Model):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class ProvisionNorm(db.Model):
+    """Versorgungsrichtwerte set by the QM: how much community space a neighbourhood should have."""
+
+    __tablename__ = "provision_norms"
+    __table_args__ = (
+        CheckConstraint("m2_per_1000 >= 0 AND seats_per_1000 >= 0", name="per_1000_not_negative"),
+        CheckConstraint("walk_m > 0 AND detour >= 1", name="walking"),
+        CheckConstraint("min_public_evening_hours >= 0 AND reference_hours > 0", name="hours"),
+        CheckConstraint("ramp_months >= 0", name="ramp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    m2_per_1000: Mapped[float] = mapped_column(Numeric(8, 1), default=150, server_default="150")
+    seats_per_1000: Mapped[float] = mapped_column(Numeric(8, 1), default=60, server_default="60")
+    walk_m: Mapped[float] = mapped_column(Numeric(8, 1), default=500, server_default="500")
+    detour: Mapped[float] = mapped_column(Numeric(4, 2), default=1.3, server_default="1.3")
+    min_public_evening_hours: Mapped[float] = mapped_column(Numeric(5, 1), default=0, server_default="0")
+    reference_hours: Mapped[float] = mapped_column(Numeric(5, 1), default=20, server_default="20")
+    ramp_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -180,3 +180,29 @@ def test_keyboard_reaches_the_content_the_search_and_the_markers(live_server, wi
     page.keyboard.press("Enter")  # the search form submits from the keyboard
     page.wait_for_url("**capacity=50**")
     assert _loaded(page) == 3  # Die Übersee (60), Quartiersplatz (80), Veranstaltungsraum mit Bühne (120)
+
+
+def test_qm_sees_the_kronsrode_gap_report_with_map_and_charts(live_server, wide_page, artifacts_dir):
+    from spaces import accounts
+
+    page = wide_page
+    with live_server.app.app_context():
+        user = accounts.register(db.session, email="qm-browser@example.org", display_name="QM",
+                                 password="ein-langes-passwort")
+        user.role = "qm_admin"
+        db.session.commit()
+    seen = _watch(page, live_server)
+    page.goto(live_server.url + "/anmelden")
+    page.fill("input[name=email]", "qm-browser@example.org")
+    page.fill("input[name=password]", "ein-langes-passwort")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.click("nav.account >> text=Raumbedarf")
+    page.wait_for_selector(".folium-map[data-loaded='1']", timeout=15_000)
+    assert page.get_attribute(".folium-map", "data-phases") == "4"
+    assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() == 4
+    assert page.locator("svg.gap-chart").count() == 4
+    assert page.locator("table.gaps tbody tr[data-phase]").count() == 4
+    page.screenshot(path=f"{artifacts_dir}/gap-report.png", full_page=True)
+    assert seen["errors"] == []
+    assert [u for u in seen["requests"] if not u.startswith(live_server.url)] == []
