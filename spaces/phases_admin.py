@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 
@@ -298,8 +297,9 @@ class PhaseForm(FlaskForm):
         try:
             doc = json.loads(text, parse_constant=_no_constant)
         except _Constant as err:
-            raise ValidationError(_short_message(PhaseUploadError("nan", gettext(
-                "Die Fläche enthält den Wert „%(token)s“. Erlaubt sind nur endliche Zahlen.", token=str(err)))))
+            raise ValidationError(gettext(
+                "Die Fläche enthält den Wert „%(token)s“. In GeoJSON sind nur endliche Zahlen erlaubt.",
+                token=str(err)))
         except (ValueError, RecursionError):
             raise ValidationError(gettext("Die Fläche ist kein lesbares GeoJSON."))
         if isinstance(doc, dict) and doc.get("type") == "Feature":
@@ -490,7 +490,3 @@ def delete_phase(phase_id: int):
     db.session.commit()
     flash(gettext("Der Bauabschnitt „%(name)s“ ist gelöscht.", name=details["name"]))
     return redirect(url_for("phases_admin.phases"))
-
-
-def _unused(_: date) -> None:  # pragma: no cover - keeps `date` for type hints in older tooling
-    return None
