@@ -33,7 +33,7 @@ MAX_NAME_LENGTH = 200
 MAX_COUNT = 1_000_000  # homes / expected_residents: far above any real phase, far below an SQL integer
 MAX_PERSONS_PER_HOME = 10
 MIN_AREA_M2 = 1.0
-STATUSES = {"planned": "geplant", "building": "im Bau", "occupied": "bezogen"}
+STATUSES = {"planned": "geplant", "building": "im Bau", "occupied": "bewohnt"}  # as spaces.labels.PHASE_STATUS
 
 WEB_MERCATOR = 3857
 SUPPORTED_CRS = {WGS84: "WGS84 (EPSG:4326)", UTM32N: "EPSG:25832", WEB_MERCATOR: "EPSG:3857"}
