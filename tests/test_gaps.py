@@ -9,7 +9,7 @@ detour 1.3, i.e. a straight-line radius r = 500 / 1.3 ≈ 384.615 m; reference 2
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -17,7 +17,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry import MultiPolygon, Point, box
 
 from geo.crs import to_metric, to_wgs84
 from spaces.gaps import (
