@@ -164,7 +164,7 @@ def decide(booking_id: int, decision: str):
         rules.decide(db.session, booking, current_user, accept=decision == "annehmen", note=form.note.data or "")
     except Forbidden as err:
         abort(403, description=err.message)
-    except Conflict as err:
+    except (Conflict, BookingRefused) as err:
         flash(err.message)
         return redirect(url_for("booking.inbox"))
     mails = notifications.decided(booking)

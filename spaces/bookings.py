@@ -121,16 +121,20 @@ def booking_for(session: Session, user: User, booking_id: int) -> Booking:
 
 
 def check_slots(session: Session, space: Space, intervals: list[Interval], *, attendees: int,
-                organisation: Organisation) -> list[SlotCheck]:
-    """Every rule for every slot, with German reasons; three queries however many slots."""
+                organisation: Organisation, deciding: Booking | None = None) -> list[SlotCheck]:
+    """Every rule for every slot, with German reasons; three queries however many slots.
+
+    `deciding`: the request a manager is about to accept; it does not collide with itself, and
+    who may book and how is the manager's call, but times, closures and size still have to fit.
+    """
     checks = [SlotCheck(i) for i in intervals]
     if not intervals:
         return checks
     now = now_utc()
     general = []
-    if space.booking_mode == BookingMode.NOT_BOOKABLE:
+    if deciding is None and space.booking_mode == BookingMode.NOT_BOOKABLE:
         general.append("Dieser Ort ist nicht buchbar.")
-    if not may_book(session, organisation, space):
+    if deciding is None and not may_book(session, organisation, space):
         general.append(f"{organisation.name} darf diesen Raum nicht buchen (nur freigegebene Gruppen).")
     if attendees < 1:
         general.append("Bitte die Zahl der Teilnehmenden angeben (mindestens 1).")
@@ -152,7 +156,7 @@ def check_slots(session: Session, space: Space, intervals: list[Interval], *, at
     taken = session.execute(
         select(func.lower(Booking.during), func.upper(Booking.during))
         .where(Booking.space_id == space.id, Booking.status.in_([s.value for s in SLOT_HOLDING]),
-               Booking.during.op("&&")(during))
+               Booking.during.op("&&")(during), Booking.id != (deciding.id if deciding else -1))
         .order_by(func.lower(Booking.during))).all()
     taken_ends = [end for _, end in taken]
     opening_ends = [o.end for o in opening]  # merged, so sorted and disjoint as well
@@ -254,6 +258,12 @@ def decide(session: Session, booking: Booking, manager: User, *, accept: bool, n
         raise Forbidden("Über Anfragen entscheidet nur die Raumverwaltung dieses Raums.")
     if booking.status != BookingStatus.REQUESTED:
         raise Conflict("Über diese Buchung ist schon entschieden.")
+    if accept:  # the space may have changed since the request (a closure, fewer seats, other hours)
+        check, = check_slots(session, booking.space, [Interval(booking.during.lower, booking.during.upper)],
+                             attendees=booking.attendees, organisation=booking.organisation, deciding=booking)
+        if not check.ok:
+            raise BookingRefused("Annehmen geht nicht mehr: " + " ".join(check.problems)
+                                 + " Bitte ablehnen, mit einer Notiz an die Gruppe.", [check])
     booking.status = BookingStatus.CONFIRMED if accept else BookingStatus.DECLINED
     booking.decided_by_id, booking.decided_at, booking.decision_note = manager.id, now_utc(), note.strip()[:500]
     audit(session, manager, "booking.accepted" if accept else "booking.declined", booking, note=note)

@@ -1132,3 +1132,19 @@ def test_a_nonexistent_time_names_the_date(session, w, new_client, api, sunday_r
     assert via_api.status_code == 422
     assert via_api.get_json() == {"error": message, "code": "nonexistent"}
     assert bookings_of(session, w.choir) == []
+
+
+def test_accepting_checks_the_space_again(session, w, api):
+    """A closure entered after the request: accepting is refused with the reason, declining still works."""
+    [requested] = _request(session, w, api)
+    start = datetime.fromisoformat(requested["start"])
+    session.add(Closure(space_id=w.request_room.id, during=Range(start - timedelta(hours=1), start + timedelta(hours=5),
+                                                                 bounds="[)"), reason="Wasserschaden"))
+    session.flush()
+    token = accounts.create_api_token(session, w.manager, "t")
+    accepted = api.post(f"/api/bookings/{requested['id']}/decision", json={"accept": True}, headers=bearer(token))
+    assert accepted.status_code == 422
+    assert accepted.get_json()["error"].startswith("Annehmen geht nicht mehr: Geschlossen: Wasserschaden.")
+    assert status_in_db(session, requested["id"]) == "requested"
+    declined = api.post(f"/api/bookings/{requested['id']}/decision", json={"accept": False}, headers=bearer(token))
+    assert declined.status_code == 200 and status_in_db(session, requested["id"]) == "declined"
