@@ -21,8 +21,10 @@ def create_app(config: dict | None = None):
         gap_views,
         health,
         manage,
+        need_views,
         openapi,
         phases_admin,
+        round_views,
     )
     from .config import load_config
     from .extensions import init_extensions
@@ -45,6 +47,6 @@ def create_app(config: dict | None = None):
     errors.register(app)
     cli.register(app)
     for module in (health, finder, api, openapi, auth, booking_views, booking_api, feeds, manage, phases_admin,
-                   gap_views):
+                   gap_views, need_views, round_views):
         app.register_blueprint(module.bp)
     return app

@@ -206,3 +206,48 @@ def test_qm_sees_the_kronsrode_gap_report_with_map_and_charts(live_server, wide_
     page.screenshot(path=f"{artifacts_dir}/gap-report.png", full_page=True)
     assert seen["errors"] == []
     assert [u for u in seen["requests"] if not u.startswith(live_server.url)] == []
+
+
+def test_describe_a_need_see_proposals_and_request_the_first(live_server, wide_page, artifacts_dir):
+    from datetime import date, timedelta
+
+    from spaces import accounts
+
+    page = wide_page
+    with live_server.app.app_context():
+        accounts.register(db.session, email="need-browser@example.org", display_name="Tanzgruppe",
+                          password="ein-langes-passwort", organisation_name="Tanzgruppe Linden")
+        db.session.commit()
+    seen = _watch(page, live_server)
+    page.goto(live_server.url + "/anmelden")
+    page.fill("input[name=email]", "need-browser@example.org")
+    page.fill("input[name=password]", "ein-langes-passwort")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    page.click("nav.account >> text=Raum suchen lassen")
+    page.click("a.button")  # "Neuen Raumbedarf beschreiben"
+    first = date.today() + timedelta(weeks=3)
+    first += timedelta(days=(3 - first.weekday()) % 7)  # a Thursday
+    page.fill("input[name=title]", "Tanzabend")
+    page.fill("input[name=group_size]", "30")
+    page.fill("input[name=duration]", "90")
+    page.check("input[name=weekdays][value='3']")
+    page.fill("input[name=window_from]", "18:00")
+    page.fill("input[name=window_to]", "21:00")
+    page.fill("input[name=first_day]", first.isoformat())
+    page.fill("input[name=last_day]", (first + timedelta(weeks=2)).isoformat())
+    page.check("input[name=step_free]")
+    page.select_option("select[name=quartier]", "Linden-Mitte")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/vorschlaege")
+    proposals = page.locator("li.proposal")
+    assert proposals.count() >= 2
+    first_title = proposals.first.locator("h2").inner_text()
+    assert "Donnerstag 18:00–19:30" in first_title
+    assert "3 von 3 Terminen frei" in proposals.first.inner_text()
+    page.screenshot(path=f"{artifacts_dir}/need-proposals.png", full_page=True)
+    proposals.first.locator("button[type=submit]").click()
+    page.wait_for_url(live_server.url + "/meine-buchungen")
+    assert page.locator(".calendar .booking").count() == 3
+    assert all("Tanzabend" in t and "angefragt" in t for t in page.locator(".calendar .booking").all_inner_texts())
+    assert seen["errors"] == []
