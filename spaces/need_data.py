@@ -17,7 +17,7 @@ from .models import SLOT_HOLDING, Booking, BookingMode, Closure, Need, OpeningHo
 from .proposals import NeedSpec, SpaceFacts, TimePattern
 from .queries import distance_m, within_m
 
-MAX_CANDIDATES = 300  # spaces looked at per need: the nearest ones that pass every hard filter
+MAX_CANDIDATES = 100  # spaces looked at per need: the nearest 100 that pass every hard filter (walking counts in the score)
 
 
 class NeedError(ValueError):

@@ -41,11 +41,12 @@ The ``score`` is rounded to 4 decimals so that equal proposals compare equal.
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Hashable, Iterable
 
-from spaces.availability import Interval, WeeklyHours, free_intervals, wall_time_to_utc
+from spaces.availability import Interval, WeeklyHours, opening_intervals, subtract, wall_time_to_utc
 
 __all__ = [
     "DEFAULT_WALK_LIMIT_M",
@@ -220,6 +221,20 @@ class _FreeTime:
 # ---------------------------------------------------------------- main
 
 
+def _relevant_hours(hours: tuple[WeeklyHours, ...], weekdays: tuple[int, ...]) -> tuple[WeeklyHours, ...]:
+    """Only the openings that can hold a meeting on the wanted weekdays (that day's, and the day
+    before's when it runs past midnight): the rest of the week need not be expanded."""
+    before = {(d - 1) % 7 for d in weekdays}
+    return tuple(sorted((h for h in hours if h.weekday in weekdays or (h.weekday in before and h.past_midnight)),
+                        key=lambda h: (h.weekday, h.opens, h.closes)))
+
+
+@lru_cache(maxsize=1024)
+def _opening(hours: tuple[WeeklyHours, ...], season: Interval) -> list[Interval]:
+    # Many spaces share weekly hours (9-21 on weekdays): expand each schedule once per season.
+    return opening_intervals(hours, season)
+
+
 def propose(
     need: NeedSpec, spaces: Iterable[SpaceFacts], *, limit: int = 20, step_minutes: int = 30
 ) -> list[Proposal]:
@@ -250,7 +265,8 @@ def propose(
     for space in spaces:
         if not _passes_filters(need, space):
             continue
-        free = _FreeTime(free_intervals(space.hours, space.closures, space.busy, season))
+        free = _FreeTime(subtract(_opening(_relevant_hours(space.hours, need.pattern.weekdays), season),
+                                  [*space.closures, *space.busy]))
         lo = space.available_from or date.min
         hi = space.available_until or date.max
         cap = capacity_fit(space.capacity, need.group_size)
@@ -260,16 +276,19 @@ def propose(
         extras = len(nice_present) / len(need.nice_equipment) if need.nice_equipment else 1.0
         for wd in weekdays:
             wanted = len(dates_by_weekday[wd])
-            best: tuple[int, list[Interval]] | None = None
+            # Count first, build Interval objects only for the winner; candidates come in time order,
+            # so the first with the most free dates is the earliest, and a full house ends the search.
+            best_ci, best_count = None, 0
             for ci in range(len(candidates)):
-                free_dates = [
-                    Interval(s, e) for day, s, e in meetings[(wd, ci)] if lo <= day <= hi and free.covers(s, e)
-                ]
-                if best is None or len(free_dates) > len(best[1]):
-                    best = (ci, free_dates)
-            if best is None or not best[1]:
+                count = sum(1 for day, s, e in meetings[(wd, ci)] if lo <= day <= hi and free.covers(s, e))
+                if count > best_count:
+                    best_ci, best_count = ci, count
+                    if count == wanted:
+                        break
+            if best_ci is None:
                 continue
-            ci, free_dates = best
+            ci = best_ci
+            free_dates = [Interval(s, e) for day, s, e in meetings[(wd, ci)] if lo <= day <= hi and free.covers(s, e)]
             share = len(free_dates) / wanted
             score = W_DATES * share + W_CAPACITY * cap + W_WALK * walk + W_EXTRAS * extras
             reasons = [

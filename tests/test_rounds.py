@@ -1,0 +1,232 @@
+"""Raumvergabe on real PostGIS: a round serves more groups than first come first served, books all or
+nothing, says why a group got nothing, and only the QM may run it."""
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from factories import create_booking, create_organisation, create_space, csrf_of
+from spaces import accounts
+from spaces.availability import BERLIN
+from spaces.models import AuditEntry, Booking, BookingSeries, Closure, Need, OpeningHours
+from spaces.proposals import NeedSpec, SpaceFacts, TimePattern
+from spaces.rounds import RoundError, confirm_round, plan_round, round_facts, slot_of
+from sqlalchemy.dialects.postgresql import Range
+
+TUE, WED, THU = 1, 2, 3
+SEASON = {"first_day": "2027-03-01", "last_day": "2027-03-21"}  # Tuesdays 2, 9, 16; Thursdays 4, 11, 18 March
+
+
+def login_as(client, session, role="qm_admin"):
+    user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
+    user.role = role
+    token = accounts.open_session(session, user)
+    session.flush()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = token
+        cookie["_fresh"] = True
+    return user
+
+
+def berlin(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=BERLIN)
+
+
+def hours(*weekdays):
+    return [OpeningHours(weekday=d, opens=time(18), closes=time(20)) for d in weekdays]
+
+
+@pytest.fixture
+def group(session):
+    org = create_organisation(session, name="Nachbarschaftstreff Kronsberg")
+    creator = accounts.register(session, email="gruppe@example.org", display_name="Gruppe",
+                                password="ein-langes-passwort")
+    creator.organisations.append(org)
+    session.flush()
+    return org, creator
+
+
+def add_need(session, group, title, size, weekdays, **params):
+    org, creator = group
+    need = Need(organisation_id=org.id, created_by_id=creator.id, title=title, group_size=size,
+                duration_minutes=120, time_pattern={"weekdays": list(weekdays), "from": "18:00", "to": "20:00",
+                                                    **SEASON}, status="open", **params)
+    session.add(need)
+    session.flush()
+    return need
+
+
+@pytest.fixture
+def tight(session, group):
+    """S1 (30 seats) open Tuesdays, S2 (20 seats) Tuesdays and Thursdays but closed on 11 March.
+
+    A (10, Tue/Thu) likes S2 on Tuesday best, B (15) and C (25) can only come on Tuesdays, and only S1
+    holds C: first come first served gives A S2-Tue and B S1-Tue, leaving C out; the round serves all."""
+    s1 = create_space(session, name="Saal", capacity=30, booking_mode="instant", opening_hours=hours(TUE))
+    s2 = create_space(session, name="Clubraum", capacity=20, booking_mode="on_request", opening_hours=hours(TUE, THU))
+    session.add(Closure(space_id=s2.id, during=Range(berlin(date(2027, 3, 11), 0), berlin(date(2027, 3, 12), 0),
+                                                     bounds="[)"), reason="Wartung"))
+    a = add_need(session, group, "Sprachcafé", 10, (TUE, THU))
+    b = add_need(session, group, "Elterntreff", 15, (TUE,))
+    c = add_need(session, group, "Chorprobe", 25, (TUE,))
+    session.flush()
+    return s1, s2, a, b, c
+
+
+def compute(session, needs):
+    data = round_facts(session, needs)
+    return plan_round(data.needs, data.facts, walk_minutes=data.walk_minutes)
+
+
+def test_round_serves_everyone_where_first_come_first_served_leaves_one_out(session, tight):
+    s1, s2, a, b, c = tight
+    plan = compute(session, [a, b, c])
+    assert plan.greedy_served == 2
+    assert plan.served == 3 and plan.unmet == {}
+    got = {nid: (p.space_id, p.weekday, p.starts) for nid, p in plan.assignments.items()}
+    assert got == {a.id: (s2.id, THU, time(18)), b.id: (s2.id, TUE, time(18)), c.id: (s1.id, TUE, time(18))}
+    slots = [slot_of(p) for p in plan.assignments.values()]
+    for i, x in enumerate(slots):
+        for y in slots[i + 1:]:
+            assert x.space_id != y.space_id or x.end <= y.start or y.end <= x.start
+    assert len(plan.assignments[a.id].dates) == 2 and plan.assignments[a.id].wanted == 3  # closed on 11 March
+
+
+def test_confirm_books_weekly_series_and_marks_needs_met(session, tight, group):
+    s1, s2, a, b, c = tight
+    qm = accounts.register(session, email="qm@example.org", display_name="QM", password="ein-langes-passwort")
+    qm.role = "qm_admin"
+    plan = compute(session, [a, b, c])
+    created = confirm_round(session, plan, {n.id: n for n in (a, b, c)}, qm)
+    assert len(created) == 2 + 3 + 3
+    rows = session.scalars(select(Booking).order_by(Booking.during)).all()
+    assert len(rows) == 8 and all(r.series_id is not None for r in rows)
+    assert len({r.series_id for r in rows}) == 3
+    assert {r.status for r in rows if r.space_id == s1.id} == {"confirmed"}  # instant
+    assert {r.status for r in rows if r.space_id == s2.id} == {"requested"}  # on request
+    assert all(r.organisation_id == group[0].id and r.requester_id == group[1].id for r in rows)
+    chor = [r for r in rows if r.space_id == s1.id]
+    assert [r.during.lower.astimezone(BERLIN).replace(tzinfo=None) for r in chor] == [
+        datetime(2027, 3, d, 18) for d in (2, 9, 16)]
+    assert session.scalars(select(BookingSeries)).all().__len__() == 3
+    assert {n.status for n in (a, b, c)} == {"met"}
+    assert len(session.scalars(select(AuditEntry).filter_by(action="round.confirmed", actor_id=qm.id)).all()) == 3
+
+
+def test_a_failing_booking_leaves_nothing_of_the_round(session, tight):
+    s1, s2, a, b, c = tight
+    plan = compute(session, [a, b, c])
+    # Between planning and confirming someone takes the Saal on 16 March.
+    intruder = create_booking(session, s1, berlin(date(2027, 3, 16), 18), organisation_id=create_organisation(session).id)
+    with pytest.raises(RoundError) as err:
+        confirm_round(session, plan, {n.id: n for n in (a, b, c)}, None)
+    assert "Chorprobe" in err.value.message and "Saal" in err.value.message
+    assert err.value.need_id == c.id and err.value.space_id == s1.id
+    assert session.scalars(select(Booking)).all() == [intruder]
+    assert session.scalars(select(BookingSeries)).all() == []
+    session.expire_all()
+    assert {n.status for n in (a, b, c)} == {"open"}
+    assert session.scalars(select(AuditEntry).filter_by(action="round.confirmed")).all() == []
+
+
+def test_a_creator_outside_the_group_is_refused_in_german(session, tight, group):
+    s1, s2, a, b, c = tight
+    group[1].organisations.clear()
+    session.flush()
+    plan = compute(session, [a])
+    with pytest.raises(RoundError, match="nicht \\(mehr\\) Mitglied"):
+        confirm_round(session, plan, {a.id: a}, None)
+    assert session.scalars(select(Booking)).all() == []
+
+
+def test_unmet_reasons_too_big_nothing_free_and_taken(session, tight, group):
+    s1, s2, a, b, c = tight
+    huge = add_need(session, group, "Stadtteilfest", 100, (TUE,))
+    wednesday = add_need(session, group, "Yoga", 5, (WED,))
+    late = add_need(session, group, "Theater", 25, (TUE,))  # only S1 holds 25 and C gets it
+    plan = compute(session, [a, b, c, huge, wednesday, late])
+    assert plan.unmet[huge.id] == "Kein Raum ist groß genug für 100 Personen."
+    assert plan.unmet[wednesday.id] == "Nichts frei zu den gewünschten Zeiten."
+    assert plan.unmet[late.id] == "Die passenden Räume sind an andere Gruppen vergeben."
+    assert plan.served == 3 and plan.served >= plan.greedy_served
+
+
+def test_step_free_reason_names_the_walking_minutes():
+    pattern = TimePattern((TUE,), time(18), time(20), date(2027, 3, 1), date(2027, 3, 21))
+    spec = NeedSpec(group_size=10, duration=timedelta(hours=2), pattern=pattern, step_free=True, max_walk_m=615.0)
+    facts = [SpaceFacts(id=1, name="Keller", capacity=20, step_free=False, accessible_wc=False,
+                        equipment=frozenset(), cost_eur=0, walk_m=100.0)]
+    plan = plan_round([(7, spec)], {7: facts}, walk_minutes={7: 10})
+    assert plan.unmet == {7: "Kein stufenloser Raum in 10 Minuten zu Fuß."}
+
+
+# ----------------------------------------------------------------------------- views
+
+
+def test_qm_computes_and_confirms_a_round(client, session, tight):
+    s1, s2, a, b, c = tight
+    login_as(client, session)
+    listing = client.get("/verwaltung/raumvergabe")
+    html = listing.get_data(as_text=True)
+    assert listing.status_code == 200 and "Vergabe berechnen" in html
+    assert html.count('name="need"') == 3 and html.count("checked") == 3
+    result = client.get(f"/verwaltung/raumvergabe?berechnen=1&need={a.id}&need={b.id}&need={c.id}")
+    page = result.get_data(as_text=True)
+    assert result.status_code == 200
+    for text in ("Sprachcafé", "Elterntreff", "Chorprobe", "Saal", "Clubraum", "Donnerstag", "18:00–20:00",
+                 "2 von 3", "hätte 2 Gruppen", "Bestätigen"):
+        assert text in page, text
+    response = client.post("/verwaltung/raumvergabe/bestaetigen",
+                           data={"csrf_token": csrf_of(result), "need": [a.id, b.id, c.id]})
+    assert response.status_code == 302
+    assert "3 Gruppen haben einen Raum." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert len(session.scalars(select(Booking)).all()) == 8
+    assert {n.status for n in session.scalars(select(Need))} == {"met"}
+
+
+def test_result_page_says_why_a_group_gets_nothing(client, session, tight, group):
+    login_as(client, session)
+    huge = add_need(session, group, "Stadtteilfest", 100, (TUE,))
+    page = client.get(f"/verwaltung/raumvergabe?berechnen=1&need={huge.id}").get_data(as_text=True)
+    assert "Kein Raum ist groß genug für 100 Personen." in page
+
+
+def test_confirm_without_csrf_is_refused(client, session, tight):
+    s1, s2, a, b, c = tight
+    login_as(client, session)
+    response = client.post("/verwaltung/raumvergabe/bestaetigen", data={"need": [a.id]})
+    assert response.status_code == 400
+    assert session.scalars(select(Booking)).all() == []
+
+
+@pytest.mark.parametrize("role", ["member", "space_manager"])
+def test_only_qm_admins_run_rounds(client, session, tight, role):
+    s1, s2, a, b, c = tight
+    login_as(client, session, role)
+    assert client.get("/verwaltung/raumvergabe").status_code == 403
+    assert client.get(f"/verwaltung/raumvergabe?berechnen=1&need={a.id}").status_code == 403
+    page = client.get("/")
+    response = client.post("/verwaltung/raumvergabe/bestaetigen", data={"csrf_token": csrf_of(page), "need": [a.id]})
+    assert response.status_code == 403
+    assert session.scalars(select(Booking)).all() == []
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    response = client.get("/verwaltung/raumvergabe")
+    assert response.status_code == 302 and "/anmelden" in response.headers["Location"]
+
+
+def test_a_round_that_cannot_be_booked_is_shown_again_with_the_reason(client, session, tight, group):
+    s1, s2, a, b, c = tight
+    login_as(client, session)
+    result = client.get(f"/verwaltung/raumvergabe?berechnen=1&need={a.id}&need={c.id}")
+    group[1].organisations.clear()  # the need's creator left the group: nobody may book in its name
+    session.flush()
+    response = client.post("/verwaltung/raumvergabe/bestaetigen",
+                           data={"csrf_token": csrf_of(result), "need": [a.id, c.id]})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "nichts davon ist gespeichert" in page and "nicht (mehr) Mitglied" in page
+    assert session.scalars(select(Booking)).all() == []
+    assert {n.status for n in session.scalars(select(Need))} == {"open"}
