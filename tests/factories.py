@@ -69,3 +69,17 @@ def csrf_of(page) -> str:
         r'name="csrf-token" content="([^"]+)"', html)
     assert found, f"no CSRF token on the page ({getattr(page, 'status_code', 'html')})"
     return found.group(1)
+
+
+def login_as(client, session, role="qm_admin"):
+    """A user with `role` (email <role>@example.org), logged in on `client` through a real login session."""
+    from spaces import accounts
+
+    user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
+    user.role = role
+    token = accounts.open_session(session, user)
+    session.flush()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = token
+        cookie["_fresh"] = True
+    return user

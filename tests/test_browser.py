@@ -34,6 +34,15 @@ def wide_page(browser):
     context.close()
 
 
+def _log_in(page, live_server, email: str, password: str = "ein-langes-passwort") -> None:
+    """Log in through the form, as a person would."""
+    page.goto(live_server.url + "/anmelden")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+
+
 def _loaded(page):
     page.wait_for_selector(".folium-map[data-loaded='1']", timeout=15_000)
     return int(page.get_attribute(".folium-map", "data-spaces"))
@@ -135,11 +144,7 @@ def test_log_in_book_a_weekly_series_and_see_it_in_the_calendar(live_server, wid
         db.session.commit()
     seen = _watch(page, live_server)
 
-    page.goto(live_server.url + "/anmelden")
-    page.fill("input[name=email]", "browser@example.org")
-    page.fill("input[name=password]", "ein-langes-passwort")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    _log_in(page, live_server, "browser@example.org")
     assert page.locator("nav.account").inner_text().count("Abmelden") == 1
 
     page.goto(f"{live_server.url}/raeume/{space_id}")
@@ -192,11 +197,7 @@ def test_qm_sees_the_kronsrode_gap_report_with_map_and_charts(live_server, wide_
         user.role = "qm_admin"
         db.session.commit()
     seen = _watch(page, live_server)
-    page.goto(live_server.url + "/anmelden")
-    page.fill("input[name=email]", "qm-browser@example.org")
-    page.fill("input[name=password]", "ein-langes-passwort")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    _log_in(page, live_server, "qm-browser@example.org")
     page.click("nav.account >> text=Raumbedarf")
     page.wait_for_selector(".folium-map[data-loaded='1']", timeout=15_000)
     assert page.get_attribute(".folium-map", "data-phases") == "4"
@@ -219,11 +220,7 @@ def test_describe_a_need_see_proposals_and_request_the_first(live_server, wide_p
                           password="ein-langes-passwort", organisation_name="Tanzgruppe Linden")
         db.session.commit()
     seen = _watch(page, live_server)
-    page.goto(live_server.url + "/anmelden")
-    page.fill("input[name=email]", "need-browser@example.org")
-    page.fill("input[name=password]", "ein-langes-passwort")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    _log_in(page, live_server, "need-browser@example.org")
     page.click("nav.account >> text=Raum suchen lassen")
     page.click("a.button")  # "Neuen Raumbedarf beschreiben"
     first = date.today() + timedelta(weeks=3)

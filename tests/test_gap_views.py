@@ -10,21 +10,9 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import select
 
-from factories import create_space, csrf_of
+from factories import create_space, csrf_of, login_as
 from geo.crs import to_wgs84
-from spaces import accounts
 from spaces.models import AuditEntry, ConstructionPhase, OpeningHours, ProvisionNorm
-
-
-def login_as(client, session, role="qm_admin"):
-    user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
-    user.role = role
-    token = accounts.open_session(session, user)
-    session.flush()
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = token
-        cookie["_fresh"] = True
-    return user
 
 
 def csv_rows(client, path="/bedarf.csv"):

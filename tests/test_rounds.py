@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from factories import create_booking, create_organisation, create_space, csrf_of
+from factories import create_booking, create_organisation, create_space, csrf_of, login_as
 from spaces import accounts
 from spaces.availability import BERLIN
 from spaces.models import AuditEntry, Booking, BookingSeries, Closure, Need, OpeningHours
@@ -16,17 +16,6 @@ from sqlalchemy.dialects.postgresql import Range
 
 TUE, WED, THU = 1, 2, 3
 SEASON = {"first_day": "2027-03-01", "last_day": "2027-03-21"}  # Tuesdays 2, 9, 16; Thursdays 4, 11, 18 March
-
-
-def login_as(client, session, role="qm_admin"):
-    user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
-    user.role = role
-    token = accounts.open_session(session, user)
-    session.flush()
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = token
-        cookie["_fresh"] = True
-    return user
 
 
 def berlin(day: date, hour: int) -> datetime:
