@@ -207,7 +207,7 @@ def book(session: Session, *, space: Space, user: User, organisation: Organisati
          attendees: int, purpose: str = "", is_public: bool = False, series: BookingSeries | None = None,
          skip_conflicts: bool = False) -> BookingResult:
     """Book the slots: all of them, or with skip_conflicts the ones that pass; never half of a failed write."""
-    if not user.member_of(organisation.id):
+    if not (user.member_of(organisation.id) or user.is_qm_admin):  # the QM may book on a group's behalf
         raise Forbidden("Sie können nur für eine Gruppe buchen, in der Sie Mitglied sind.")
     checks = check_slots(session, space, intervals, attendees=attendees, organisation=organisation)
     bad = [c for c in checks if not c.ok]

@@ -61,7 +61,11 @@ class NeedForm(FlaskForm):
 
 def _form() -> NeedForm:
     form = NeedForm()
-    form.organisation.choices = [(o.id, o.name) for o in current_user.organisations]
+    if current_user.is_qm_admin:  # the QM enters needs on behalf of any group
+        form.organisation.choices = [(o.id, o.name) for o in db.session.scalars(
+            select(Organisation).order_by(Organisation.name))]
+    else:
+        form.organisation.choices = [(o.id, o.name) for o in current_user.organisations]
     form.quartier.choices = [("", gettext("– egal –"))] + [(n, n) for n, *_ in db.session.execute(quartier_centres())]
     return form
 
@@ -99,7 +103,7 @@ def new():
         flash(gettext("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
                       "oder lassen Sie sich einladen."))
     if form.validate_on_submit() and _season_errors(form):
-        if not current_user.member_of(form.organisation.data):
+        if not (current_user.member_of(form.organisation.data) or current_user.is_qm_admin):
             abort(403)
         need = Need(organisation_id=form.organisation.data, created_by_id=current_user.id, title=form.title.data,
                     group_size=form.group_size.data, duration_minutes=form.duration.data,

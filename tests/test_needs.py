@@ -28,7 +28,8 @@ def login(client, session, email="chor@example.org"):
 
 def need_form(client, user, **overrides):
     first = _next_tuesday()
-    data = {"organisation": str(user.organisations[0].id), "title": "Chorprobe", "group_size": "20",
+    organisation = overrides.pop("organisation", None) or str(user.organisations[0].id)
+    data = {"organisation": organisation, "title": "Chorprobe", "group_size": "20",
             "duration": "120", "weekdays": ["1"], "window_from": "18:00", "window_to": "21:00",
             "first_day": first.isoformat(), "last_day": (first + timedelta(weeks=3)).isoformat(),
             "quartier": "Nordstadt", "max_walk_minutes": "20", **overrides}
@@ -92,3 +93,35 @@ def test_another_groups_need_is_not_found(client, session, demo, app):
                        data={"csrf_token": csrf_of(page), "space_id": "1", "weekday": "1", "starts": "18:00"})
     assert taken.status_code == 404
     assert session.scalar(select(func.count()).select_from(Booking)) == 0
+
+
+def test_the_qm_enters_a_need_on_behalf_of_a_group_and_requests_for_it(client, session, demo):
+    from factories import create_organisation, login_as
+
+    group = create_organisation(session, name="Seniorentreff ohne Konto", kind="initiative")
+    qm = login_as(client, session, "qm_admin")
+    response = need_form(client, qm, organisation=str(group.id), title="Seniorencafé")
+    assert response.status_code == 302
+    need = session.scalars(select(Need)).one()
+    assert need.organisation_id == group.id and need.created_by_id == qm.id
+    page = client.get(response.headers["Location"])
+    form = __import__("re").search(r'name="space_id" value="(\d+)">\s*<input type="hidden" name="weekday" '
+                                   r'value="(\d)">\s*<input type="hidden" name="starts" value="([\d:]+)"',
+                                   page.get_data(as_text=True))
+    requested = client.post(f"/bedarfe/{need.id}/vorschlaege/anfragen",
+                            data={"csrf_token": csrf_of(page), "space_id": form[1], "weekday": form[2],
+                                  "starts": form[3]})
+    assert requested.status_code == 302
+    booked = session.scalars(select(Booking)).all()
+    assert booked and {b.organisation_id for b in booked} == {group.id}
+    assert {b.requester_id for b in booked} == {qm.id}
+
+
+def test_a_member_cannot_enter_a_need_for_a_group_he_is_not_in(client, session, demo):
+    from factories import create_organisation
+
+    other = create_organisation(session, name="Fremde Gruppe")
+    user = login(client, session)
+    response = need_form(client, user, organisation=str(other.id))
+    assert response.status_code == 422  # not among his choices
+    assert session.scalar(select(func.count()).select_from(Need)) == 0
