@@ -71,15 +71,22 @@ def csrf_of(page) -> str:
     return found.group(1)
 
 
-def login_as(client, session, role="qm_admin"):
-    """A user with `role` (email <role>@example.org), logged in on `client` through a real login session."""
+def log_in(client, session, user):
+    """Log `user` in on `client` through a real login session (as the login form would)."""
     from spaces import accounts
 
-    user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
-    user.role = role
     token = accounts.open_session(session, user)
     session.flush()
     with client.session_transaction() as cookie:
         cookie["_user_id"] = token
         cookie["_fresh"] = True
     return user
+
+
+def login_as(client, session, role="qm_admin"):
+    """A user with `role` (email <role>@example.org), logged in on `client`."""
+    from spaces import accounts
+
+    user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
+    user.role = role
+    return log_in(client, session, user)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
 from werkzeug.security import generate_password_hash
 
-from factories import create_booking, create_organisation, create_space, make_manager, csrf_of, utc
+from factories import create_booking, create_organisation, create_space, csrf_of, log_in, make_manager, utc
 from spaces import accounts
 from spaces import bookings as rules
 from spaces.models import (
@@ -100,11 +100,8 @@ def make_room(session, organisation: Organisation, *, name: str, hours=TUESDAY_E
 
 
 def login(client, session, user: User):
-    """Log in as POST /anmelden does: a login session whose token is what Flask-Login keeps."""
-    token = accounts.open_session(session, user)
-    with client.session_transaction() as cookie_session:
-        cookie_session["_user_id"] = token
-        cookie_session["_fresh"] = True
+    """Log in as POST /anmelden does; returns the client."""
+    log_in(client, session, user)
     return client
 
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from factories import csrf_of
+from factories import csrf_of, log_in
 from spaces import accounts
 from spaces.models import Booking, Need
 
@@ -18,12 +18,7 @@ def _next_tuesday(weeks_ahead=2) -> date:
 def login(client, session, email="chor@example.org"):
     user = accounts.register(session, email=email, display_name="Chor", password="ein-langes-passwort",
                              organisation_name="Nachbarschaftschor")
-    token = accounts.open_session(session, user)
-    session.flush()
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = token
-        cookie["_fresh"] = True
-    return user
+    return log_in(client, session, user)
 
 
 def need_form(client, user, **overrides):
