@@ -29,6 +29,7 @@ def main() -> None:
     from spaces.db import db
     from spaces.models import Need, Space
     from spaces.need_data import need_near, need_spec, space_facts_for
+    from spaces.clock import now_utc
     from spaces.proposals import propose
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
@@ -37,7 +38,7 @@ def main() -> None:
     with app.app_context():
         spaces = db.session.scalar(select(func.count()).select_from(Space))
         for i in range(args.needs + 10):
-            first = date.today() + timedelta(days=rng.randrange(7, 120))
+            first = now_utc().date() + timedelta(days=rng.randrange(7, 120))
             need = Need(title="bench", group_size=rng.choice([8, 12, 20, 30]), duration_minutes=rng.choice([90, 120]),
                         time_pattern={"weekdays": rng.sample(range(5), rng.choice([1, 2])), "from": "17:00",
                                       "to": "21:00", "first_day": first.isoformat(),
@@ -49,7 +50,7 @@ def main() -> None:
             db.session.flush()  # a real row, so need_near reads its point back
             start = time.perf_counter()
             spec = need_spec(need)
-            result = propose(spec, space_facts_for(db.session, spec, need_near(db.session, need)), limit=20)
+            result = propose(spec, space_facts_for(db.session, spec, need_near(db.session, need)), now=now_utc(), limit=20)
             elapsed = (time.perf_counter() - start) * 1000
             if i >= 10:  # warm-up
                 times.append(elapsed)

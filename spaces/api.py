@@ -14,7 +14,7 @@ from .errors import BadParameter, NotFound
 from .labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
 from .models import OpeningHours, Quartier, Space
 from .queries import free_now_column, nearest_spaces, phases_as_geojson, quartier_centres, search_spaces, spaces_with_place
-from .search import TimeWindow, parse_point, parse_search
+from .search import parse_point, parse_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -92,9 +92,10 @@ def space_feature(row, today: date) -> dict:
 def spaces():
     """Spaces matching the filters (bbox, time window, capacity, access, equipment, kind, cost, place) as GeoJSON."""
     search = current_search()
-    today = today_local()
-    free_now, now_values = free_now_column(TimeWindow.around(now_utc()))
-    query = search_spaces(search, today=today).add_columns(free_now).params(now_values)
+    now = now_utc()
+    today = now.astimezone(BERLIN).date()
+    free_now, now_values = free_now_column(now)
+    query = search_spaces(search, now=now).add_columns(free_now).params(now_values)
     rows = db.session.execute(query.limit(search.limit + 1)).all()  # one more: is there more?
     return jsonify(
         type="FeatureCollection",
@@ -130,6 +131,14 @@ def _interval_json(interval: Interval) -> dict:
     return {"start": local_iso(interval.start), "end": local_iso(interval.end)}
 
 
+def _free_json(interval: Interval) -> dict:
+    """A free interval to the minute: a start between minutes (now) is shown at the next full minute."""
+    start = interval.start
+    if start.second or start.microsecond:
+        start = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return {"start": local_iso(min(start, interval.end)), "end": local_iso(interval.end)}
+
+
 @bp.get("/spaces/<int:space_id>")
 def space(space_id: int):
     """One space as a GeoJSON Feature, with opening hours and its next free slot (of at least an hour)."""
@@ -139,7 +148,8 @@ def space(space_id: int):
     now = now_utc()
     calendar = space_calendar(db.session, space_id, Interval(now, now + timedelta(days=14)))
     next_free = calendar.next_free()
-    feature["properties"]["next_free"] = _interval_json(next_free) if next_free else None
+    feature["properties"]["next_free"] = _free_json(next_free) if next_free else None
+    feature["properties"]["bookable"] = calendar.bookable
     hours = db.session.scalars(
         select(OpeningHours).where(OpeningHours.space_id == space_id).order_by(OpeningHours.weekday, OpeningHours.opens)
     )
@@ -180,7 +190,7 @@ def availability(space_id: int):
     return jsonify(
         space_id=space_id,
         **{"from": local_iso(start), "to": local_iso(end)},
-        free=[_interval_json(i) for i in calendar.free],
+        free=[_free_json(i) for i in calendar.free],
         busy=[{**_interval_json(b.interval), "title": b.title or "belegt", "kind": b.kind} for b in calendar.busy],
     )
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from . import accounts
 from .accounts import AccountError
+from .links import absolute_url
 from .db import db
 from .forms import InviteForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm
 from .mail import send_mail
@@ -96,7 +97,7 @@ def reset_request():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if user is not None:
             token = accounts.reset_token(user, current_app.config["SECRET_KEY"])
-            link = url_for("auth.reset", token=token, _external=True)
+            link = absolute_url("auth.reset", token=token)
             send_mail(user.email, "Raumfinder: neues Passwort",
                       f"Hallo {user.display_name},\n\nmit diesem Link setzen Sie ein neues Passwort "
                       f"(eine Stunde gültig):\n{link}\n\nWenn Sie das nicht waren, ignorieren Sie diese Mail.")
@@ -141,7 +142,7 @@ def invite(organisation_id: int):
         except AccountError as err:
             form.email.errors.append(err.message)
         else:
-            link = url_for("auth.accept", token=token, _external=True)
+            link = absolute_url("auth.accept", token=token)
             send_mail(form.email.data, f"Einladung zu {organisation.name} im Raumfinder",
                       f"{current_user.display_name} lädt Sie zu {organisation.name} ein.\n\n"
                       f"Annehmen (zwei Wochen gültig): {link}")

@@ -8,20 +8,20 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from . import accounts, notifications
+from . import accounts, booking_service, notifications
 from . import bookings as rules
 from .calendar import local_iso
 from .clock import now_utc
 from .db import db
 from .errors import BadParameter, DomainError, NotFound
 from .models import Booking, Organisation, Space
-from .recurrence import Frequency, SeriesRequest, describe, expand, rrule_text
+from .recurrence import Frequency, SeriesRequest, expand
 
 bp = Blueprint("booking_api", __name__, url_prefix="/api")
 
 # A client may send exactly these fields; anything else (say "status": "confirmed") is refused.
 BOOKING_FIELDS = {"space_id", "organisation_id", "date", "from", "to", "frequency", "until", "attendees",
-                  "purpose", "is_public", "fold", "skip_conflicts"}
+                  "purpose", "is_public", "fold", "skip_conflicts", "ends_next_day", "dry_run"}
 REQUIRED = {"space_id", "organisation_id", "date", "from", "to", "attendees"}
 
 
@@ -85,23 +85,36 @@ def list_bookings():
 
 @bp.post("/bookings")
 def create_booking():
-    """Book a slot or a series; 201 with the bookings, 422 with the problems per date, 409 when taken."""
+    """Book a slot or a series: 201 with the bookings, 422 with the problems per date, 409 when taken.
+
+    With "dry_run": true nothing is written: 200 with every date, whether it can be booked and why not.
+    """
     data = _json_body(BOOKING_FIELDS)
     missing = sorted(REQUIRED - set(data))
     if missing:
         raise BadParameter(f"Es fehlen: {', '.join(missing)}.")
-    for name in ("space_id", "organisation_id"):
+    for name in ("space_id", "organisation_id", "attendees"):
         if isinstance(data[name], bool) or not isinstance(data[name], int):
             raise BadParameter(f"{name}: „{data[name]}“ ist keine ganze Zahl.")
+    for name in ("is_public", "skip_conflicts", "ends_next_day", "dry_run"):
+        if not isinstance(data.get(name, False), bool):
+            raise BadParameter(f"{name}: true oder false.")
+    for name in ("date", "from", "to", "purpose", "frequency"):
+        if name in data and not isinstance(data[name], str):
+            raise BadParameter(f"{name}: bitte als Text angeben.")
+    if data.get("until") is not None and not isinstance(data["until"], str):
+        raise BadParameter("until: bitte als Text angeben (JJJJ-MM-TT).")
+    fold = data.get("fold")
+    if fold not in (None, 0, 1) or isinstance(fold, bool):
+        raise BadParameter("fold: 0 (erste, Sommerzeit) oder 1 (zweite, Winterzeit).")
     space = db.session.get(Space, data["space_id"])
     if space is None:
         raise NotFound("Diesen Raum gibt es nicht.")
     organisation = db.session.get(Organisation, data["organisation_id"])
-    if organisation is None or not current_user.member_of(organisation.id):
+    if organisation is None and not current_user.is_qm_admin:
         raise rules.Forbidden("Sie können nur für eine Gruppe buchen, in der Sie Mitglied sind.")
-    fold = data.get("fold")
-    if fold not in (None, 0, 1):
-        raise BadParameter("fold: 0 (erste, Sommerzeit) oder 1 (zweite, Winterzeit).")
+    if organisation is None:
+        raise NotFound("Diese Gruppe gibt es nicht.")
     frequency = _field({"f": data.get("frequency", "once")}, "f", Frequency, "once, weekly, biweekly, monthly")
     recurrence = SeriesRequest(
         first_day=_field(data, "date", date.fromisoformat, "JJJJ-MM-TT"),
@@ -110,38 +123,33 @@ def create_booking():
         frequency=frequency,
         until=_field(data, "until", date.fromisoformat, "JJJJ-MM-TT") if data.get("until") else None,
         fold=fold,
+        ends_next_day=data.get("ends_next_day", False),
     )
-    attendees = data["attendees"]
-    if isinstance(attendees, bool) or not isinstance(attendees, int):
-        raise BadParameter(f"attendees: „{attendees}“ ist keine ganze Zahl.")
-    if not isinstance(data.get("is_public", False), bool) or not isinstance(data.get("skip_conflicts", False), bool):
-        raise BadParameter("is_public und skip_conflicts sind true oder false.")
-    for name in ("date", "from", "to", "purpose", "frequency"):
-        if name in data and not isinstance(data[name], str):
-            raise BadParameter(f"{name}: bitte als Text angeben.")
-    if data.get("until") is not None and not isinstance(data["until"], str):
-        raise BadParameter("until: bitte als Text angeben (JJJJ-MM-TT).")
-    intervals = expand(recurrence)
-    series = None
-    if frequency != Frequency.ONCE:
-        series = rules.new_series(space, current_user, organisation, recurrence, rrule_text(recurrence),
-                                  describe(recurrence))
-    result = rules.book(db.session, space=space, user=current_user, organisation=organisation, intervals=intervals,
-                        attendees=attendees, purpose=str(data.get("purpose", "")), is_public=data.get("is_public", False),
-                        series=series, skip_conflicts=data.get("skip_conflicts", False))
-    mails = notifications.booked(space, result.created, current_user)
+    outcome = booking_service.request_booking(
+        db.session, user=current_user, organisation=organisation, space=space, slots=expand(recurrence),
+        attendees=data["attendees"], purpose=str(data.get("purpose", "")), is_public=data.get("is_public", False),
+        recurrence=recurrence, skip_conflicts=data.get("skip_conflicts", False), dry_run=data.get("dry_run", False))
+    if outcome.dry_run:
+        return jsonify(dry_run=True, bookable=all(v.ok for v in outcome.verdicts),
+                       slots=[_verdict_json(v) for v in outcome.verdicts])
     answer = {  # built before the commit, which would expire every object and cost a query per booking
-        "bookings": [booking_json(b) for b in result.created],
-        "skipped": [_problem_json(c) for c in result.skipped],
-        "series_id": str(result.series.id) if result.series else None,
+        "bookings": [booking_json(b) for b in outcome.created],
+        "skipped": [_problem_json(c) for c in outcome.skipped],
+        "series_id": str(outcome.series.id) if outcome.series else None,
     }
     db.session.commit()
-    notifications.send_all(mails)
+    notifications.send_all(outcome.mails)
     return jsonify(answer), 201
 
 
+def _verdict_json(verdict) -> dict:
+    return {"start": local_iso(verdict.interval.start), "end": local_iso(verdict.interval.end), "ok": verdict.ok,
+            "problems": verdict.problems, "codes": verdict.codes}
+
+
 def _problem_json(check) -> dict:
-    return {"start": local_iso(check.interval.start), "end": local_iso(check.interval.end), "problems": check.problems}
+    return {"start": local_iso(check.interval.start), "end": local_iso(check.interval.end), "problems": check.problems,
+            "codes": check.codes}
 
 
 @bp.get("/bookings/<int:booking_id>")

@@ -9,16 +9,17 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from . import booking_service, notifications
 from . import bookings as rules
-from . import notifications
+from .availability import Interval
 from .accounts import managed_organisation_ids
-from .bookings import BookingRefused, Forbidden, SlotTaken
+from .bookings import BookingRefused, Forbidden
 from .clock import BERLIN, now_utc, today_local
 from .db import db
 from .errors import Conflict
 from .forms import BookingForm, CancelForm, DecisionForm
 from .models import Booking, BookingStatus, Organisation, Role, Site, Space
-from .recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, describe, expand, rrule_text
+from .recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, expand
 
 bp = Blueprint("booking", __name__)
 
@@ -35,13 +36,20 @@ def series_request(form: BookingForm) -> SeriesRequest:
     frequency = Frequency(form.frequency.data)
     fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
     return SeriesRequest(first_day=form.day.data, starts=form.starts.data, ends=form.ends.data, frequency=frequency,
-                         until=form.until.data if frequency != Frequency.ONCE else None, fold=fold)
+                         until=form.until.data if frequency != Frequency.ONCE else None, fold=fold,
+                         ends_next_day=bool(form.ends_next_day.data))
 
 
-def b_interval(booking: Booking):
-    from .availability import Interval
-
+def booking_interval(booking: Booking) -> Interval:
+    """The booked time of a booking as an Interval."""
     return Interval(booking.during.lower, booking.during.upper)
+
+
+def organisation_choices(user) -> list[tuple[int, str]]:
+    """The groups a person may book for (spaces.bookings.may_book_for): their own; a QM admin's, every group."""
+    if user.is_qm_admin:
+        return [(o.id, o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))]
+    return [(o.id, o.name) for o in sorted(user.organisations, key=lambda o: o.name)]
 
 
 @bp.route("/raeume/<int:space_id>/buchen", methods=["GET", "POST"])
@@ -50,7 +58,7 @@ def book(space_id: int):
     """Book a space once or as a series; conflicting dates are listed and the rest can be booked."""
     space = _space_or_404(space_id)
     form = BookingForm()
-    form.organisation.choices = [(o.id, o.name) for o in current_user.organisations]
+    form.organisation.choices = organisation_choices(current_user)
     if not form.organisation.choices:
         flash(gettext("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
                       "oder lassen Sie sich einladen."))
@@ -61,41 +69,34 @@ def book(space_id: int):
         organisation = db.session.get(Organisation, form.organisation.data)
         try:
             recurrence = series_request(form)
-            intervals = expand(recurrence)
-            series = None
-            if recurrence.frequency != Frequency.ONCE:
-                series = rules.new_series(space, current_user, organisation, recurrence, rrule_text(recurrence),
-                                          describe(recurrence))
-            result = rules.book(db.session, space=space, user=current_user, organisation=organisation,
-                                intervals=intervals, attendees=form.attendees.data, purpose=form.purpose.data or "",
-                                is_public=form.is_public.data, series=series, skip_conflicts=form.skip_conflicts.data)
+            outcome = booking_service.request_booking(
+                db.session, user=current_user, organisation=organisation, space=space, slots=expand(recurrence),
+                attendees=form.attendees.data, purpose=form.purpose.data or "", is_public=form.is_public.data,
+                recurrence=recurrence, skip_conflicts=form.skip_conflicts.data)
         except AmbiguousTime as err:
             form.fold.errors.append(err.message)
             ask_fold, status = True, 422
         except RecurrenceError as err:
-            form.day.errors.append(err.message)
+            (form.ends if err.code in ("ends_before_start", "same_time", "longer_than_a_day") else form.day
+             ).errors.append(err.message)
             status = 422
-        except SlotTaken as err:
+        except BookingRefused as err:  # SlotTaken (409) too: every date and why
             db.session.rollback()
             form.day.errors.append(err.message)
-            status = 409
-        except BookingRefused as err:
-            form.day.errors.append(err.message)
-            conflicts, status = err.problems, 422
+            conflicts, status = err.problems, err.status
         except Forbidden as err:
             abort(403, description=err.message)
         else:
-            mails = notifications.booked(space, result.created, current_user)
             db.session.commit()
-            notifications.send_all(mails)
-            n = len(result.created)
-            if result.created[0].status == BookingStatus.CONFIRMED:
+            notifications.send_all(outcome.mails)
+            n = len(outcome.created)
+            if outcome.confirmed:
                 message = ngettext("%(num)s Termin gebucht.", "%(num)s Termine gebucht.", n)
             else:
                 message = ngettext("%(num)s Termin angefragt.", "%(num)s Termine angefragt.", n)
-            if result.skipped:
+            if outcome.skipped:
                 message += " " + ngettext("%(num)s Termin wurde ausgelassen.", "%(num)s Termine wurden ausgelassen.",
-                                          len(result.skipped))
+                                          len(outcome.skipped))
             flash(message)
             return redirect(url_for("booking.mine"))
     elif request.method == "POST":
@@ -116,7 +117,7 @@ def mine():
     rows = db.session.scalars(_upcoming(select(Booking).where(Booking.organisation_id.in_(org_ids)))
                               .limit(500)).all()
     return render_template("booking/mine.html", bookings=rows, cancel_form=CancelForm(), BERLIN=BERLIN,
-                           local_text=rules.local_text, interval=b_interval)
+                           local_text=rules.local_text, interval=booking_interval)
 
 
 @bp.post("/buchungen/<int:booking_id>/absagen")
@@ -151,7 +152,7 @@ def inbox():
         query = query.where(Site.organisation_id.in_(managed))
     rows = db.session.scalars(_upcoming(query).limit(500)).all()
     return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(), local_text=rules.local_text,
-                           interval=b_interval)
+                           interval=booking_interval)
 
 
 @bp.post("/buchungen/<int:booking_id>/<any(annehmen, ablehnen):decision>")

@@ -8,29 +8,28 @@ clear refusal (SlotTaken, HTTP 409) rather than an error.
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_right
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import time
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .availability import BERLIN, Interval, WeeklyHours, opening_intervals
+from . import bookability
 from .accounts import manages
+from .availability import BERLIN, Interval
+from .bookability import SlotVerdict
+from .calendar import occupancy_for, terms_for
 from .clock import now_utc
 from .errors import Conflict, DomainError, NotFound
 from .models import (
     SLOT_HOLDING,
     AuditEntry,
-    BookableBy,
     Booking,
     BookingMode,
     BookingSeries,
     BookingStatus,
-    Closure,
-    OpeningHours,
     Organisation,
     Site,
     Space,
@@ -38,21 +37,21 @@ from .models import (
     memberships,
 )
 
-MAX_ATTENDEES = 10_000
+MAX_ATTENDEES = bookability.MAX_ATTENDEES
 
 
 class BookingRefused(DomainError):
-    """Some slots cannot be booked; `problems` says which and why (German)."""
+    """Some slots cannot be booked; `problems` says which and why (German), per date."""
 
     status = 422
 
-    def __init__(self, message: str, problems: list[SlotCheck] | None = None):
+    def __init__(self, message: str, problems: list[SlotVerdict] | None = None):
         super().__init__(message)
         self.problems = problems or []
 
 
 class SlotTaken(BookingRefused):
-    """Another booking got the slot first (the database refused the overlap)."""
+    """A slot is held by another booking (seen by the check, or by the database's constraint): HTTP 409."""
 
     status = 409
 
@@ -61,28 +60,29 @@ class Forbidden(DomainError):
     status = 403
 
 
-@dataclass
-class SlotCheck:
-    interval: Interval
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+SlotCheck = SlotVerdict  # one slot and its problems (spaces.bookability)
 
 
 @dataclass
 class BookingResult:
     created: list[Booking]
-    skipped: list[SlotCheck]
+    skipped: list[SlotVerdict]
     series: BookingSeries | None = None
 
 
 def local_text(interval: Interval) -> str:
-    """'Di 01.12.2026 18:00–20:00' in Berlin time."""
+    """'Di 01.12.2026 18:00–20:00' in Berlin time; a slot past midnight says so ('… (endet am Folgetag)')."""
     start, end = interval.start.astimezone(BERLIN), interval.end.astimezone(BERLIN)
     days = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
-    return f"{days[start.weekday()]} {start:%d.%m.%Y %H:%M}–{end:%H:%M}"
+    later = (end.date() - start.date()).days
+    if later == 1 and end.time() == time(0):  # until midnight: the end of the same day
+        return f"{days[start.weekday()]} {start:%d.%m.%Y %H:%M}–24:00"
+    text = f"{days[start.weekday()]} {start:%d.%m.%Y %H:%M}–{end:%H:%M}"
+    if later == 1:
+        text += " (endet am Folgetag)"
+    elif later > 1:
+        text += f" (endet am {end:%d.%m.%Y})"
+    return text
 
 
 # ----------------------------------------------------------------------------- who may do what
@@ -97,11 +97,10 @@ def can_manage(session: Session, user: User, space: Space) -> bool:
     return manages(session, user, owner_organisation_id(session, space))
 
 
-def may_book(session: Session, organisation: Organisation, space: Space) -> bool:
-    """Whether this organisation may book the space at all (its 'who may book' setting)."""
-    if space.bookable_by == BookableBy.EVERYONE:
-        return True
-    return organisation.id == owner_organisation_id(session, space) or organisation in space.allowed_organisations
+def may_book_for(user: User, organisation: Organisation | None) -> bool:
+    """Rule 3 of spaces.bookability: members book for their group, QM admins for any group."""
+    return organisation is not None and bookability.may_act_for(
+        is_member=user.member_of(organisation.id), is_qm_admin=user.is_qm_admin, is_active=user.is_active)
 
 
 def can_see(session: Session, user: User, booking: Booking) -> bool:
@@ -121,75 +120,19 @@ def booking_for(session: Session, user: User, booking_id: int) -> Booking:
 
 
 def check_slots(session: Session, space: Space, intervals: list[Interval], *, attendees: int,
-                organisation: Organisation, deciding: Booking | None = None) -> list[SlotCheck]:
-    """Every rule for every slot, with German reasons; three queries however many slots.
+                organisation: Organisation, deciding: Booking | None = None) -> list[SlotVerdict]:
+    """Every booking rule (spaces.bookability.check) for every slot, with German reasons; five queries.
 
     `deciding`: the request a manager is about to accept; it does not collide with itself, and
     who may book and how is the manager's call, but times, closures and size still have to fit.
     """
-    checks = [SlotCheck(i) for i in intervals]
     if not intervals:
-        return checks
-    now = now_utc()
-    general = []
-    if deciding is None and space.booking_mode == BookingMode.NOT_BOOKABLE:
-        general.append("Dieser Ort ist nicht buchbar.")
-    if deciding is None and not may_book(session, organisation, space):
-        general.append(f"{organisation.name} darf diesen Raum nicht buchen (nur freigegebene Gruppen).")
-    if attendees < 1:
-        general.append("Bitte die Zahl der Teilnehmenden angeben (mindestens 1).")
-    elif attendees > MAX_ATTENDEES:
-        general.append(f"Höchstens {MAX_ATTENDEES:,} Teilnehmende.".replace(",", "."))
-    elif attendees > space.capacity:
-        general.append(f"Der Raum fasst {space.capacity} Personen, angefragt sind {attendees}.")
-
-    first, last = min(i.start for i in intervals), max(i.end for i in intervals)
-    window = Interval(first, last)
-    during = func.tstzrange(first, last, literal("[)"))
-    hours = [WeeklyHours(h.weekday, h.opens, h.closes)
-             for h in session.scalars(select(OpeningHours).where(OpeningHours.space_id == space.id))]
-    opening = opening_intervals(hours, window)
-    closures = session.scalars(
-        select(Closure).where(Closure.space_id == space.id, Closure.during.op("&&")(during))).all()
-    # Slot-holding bookings never overlap each other (the constraint), so sorted by start they are
-    # sorted by end too: one binary search per slot finds the only candidate to collide with.
-    taken = session.execute(
-        select(func.lower(Booking.during), func.upper(Booking.during))
-        .where(Booking.space_id == space.id, Booking.status.in_([s.value for s in SLOT_HOLDING]),
-               Booking.during.op("&&")(during), Booking.id != (deciding.id if deciding else -1))
-        .order_by(func.lower(Booking.during))).all()
-    taken_ends = [end for _, end in taken]
-    opening_ends = [o.end for o in opening]  # merged, so sorted and disjoint as well
-
-    for check in checks:
-        interval = check.interval
-        check.problems.extend(general)
-        if interval.start < now:
-            check.problems.append("Dieser Termin liegt in der Vergangenheit.")
-        if space.max_days_in_advance and interval.start > now + timedelta(days=space.max_days_in_advance):
-            check.problems.append(f"Buchbar höchstens {space.max_days_in_advance} Tage im Voraus.")
-        start_day = interval.start.astimezone(BERLIN).date()
-        end_day = (interval.end - timedelta(microseconds=1)).astimezone(BERLIN).date()
-        if space.available_from and start_day < space.available_from:
-            check.problems.append(f"Den Raum gibt es erst ab {space.available_from:%d.%m.%Y}.")
-        if space.available_until and end_day > space.available_until:
-            check.problems.append(f"Den Raum gibt es nur bis {space.available_until:%d.%m.%Y}.")
-        k = bisect_right(opening_ends, interval.start)  # the first opening that ends after the start
-        if not (k < len(opening) and opening[k].start <= interval.start and interval.end <= opening[k].end):
-            check.problems.append("Außerhalb der Öffnungszeiten.")
-        for closure in closures:
-            if Interval(closure.during.lower, closure.during.upper).overlaps(interval):
-                check.problems.append(f"Geschlossen{': ' + closure.reason if closure.reason else ''}.")
-                break
-        k = bisect_right(taken_ends, interval.start)  # the first booking that ends after the start
-        if k < len(taken) and taken[k][0] < interval.end:
-            check.problems.append("Zu dieser Zeit ist der Raum schon belegt.")
-    # Slots of one request must not overlap each other either.
-    ordered = sorted(checks, key=lambda c: c.interval.start)
-    for a, b in zip(ordered, ordered[1:]):
-        if a.interval.overlaps(b.interval):
-            b.problems.append("Überschneidet sich mit einem anderen Termin dieser Anfrage.")
-    return checks
+        return []
+    window = Interval(min(i.start for i in intervals), max(i.end for i in intervals))
+    terms = terms_for(session, [space.id])[space.id]
+    occupancy = occupancy_for(session, [space.id], window, except_booking=deciding.id if deciding else None)[space.id]
+    return bookability.check(terms, occupancy, intervals, now=now_utc(), organisation_id=organisation.id,
+                             organisation_name=organisation.name, attendees=attendees, deciding=deciding is not None)
 
 
 # ----------------------------------------------------------------------------- changes
@@ -203,25 +146,20 @@ def audit(session: Session, actor: User | None, action: str, obj, **details) -> 
                                     for k, v in details.items()}))
 
 
-def book(session: Session, *, space: Space, user: User, organisation: Organisation, intervals: list[Interval],
-         attendees: int, purpose: str = "", is_public: bool = False, series: BookingSeries | None = None,
-         skip_conflicts: bool = False) -> BookingResult:
-    """Book the slots: all of them, or with skip_conflicts the ones that pass; never half of a failed write."""
-    if not (user.member_of(organisation.id) or user.is_qm_admin):  # the QM may book on a group's behalf
-        raise Forbidden("Sie können nur für eine Gruppe buchen, in der Sie Mitglied sind.")
-    checks = check_slots(session, space, intervals, attendees=attendees, organisation=organisation)
-    bad = [c for c in checks if not c.ok]
-    good = [c for c in checks if c.ok]
-    if bad and not skip_conflicts:
-        raise BookingRefused(_refusal_text(bad, len(checks)), bad)
-    if not good:
-        raise BookingRefused("Keiner der Termine ist buchbar.", bad)
+def write_bookings(session: Session, *, space: Space, user: User, organisation: Organisation,
+                   verdicts: list[SlotVerdict], attendees: int, purpose: str = "", is_public: bool = False,
+                   series: BookingSeries | None = None) -> list[Booking]:
+    """Write the bookable slots (all or none, in a savepoint) and their audit rows.
+
+    The database's exclusion constraint is the last word: when another request won a slot since
+    the check, nothing is written and SlotTaken (409) says so.
+    """
     status = BookingStatus.CONFIRMED if space.booking_mode == BookingMode.INSTANT else BookingStatus.REQUESTED
     created = [
         Booking(space_id=space.id, organisation_id=organisation.id, requester_id=user.id,
-                series_id=series.id if series else None, during=Range(c.interval.start, c.interval.end, bounds="[)"),
+                series_id=series.id if series else None, during=Range(v.interval.start, v.interval.end, bounds="[)"),
                 status=status, attendees=attendees, purpose=purpose.strip()[:300], is_public=is_public)
-        for c in good
+        for v in verdicts
     ]
     try:
         with session.begin_nested():  # all slots or none, even when another request wins a race
@@ -235,14 +173,27 @@ def book(session: Session, *, space: Space, user: User, organisation: Organisati
         raise
     for booking in created:
         audit(session, user, "booking.created", booking, status=booking.status, space_id=space.id,
-              start=booking.during.lower.isoformat(), end=booking.during.upper.isoformat())
-    return BookingResult(created, bad, series)
+              organisation_id=organisation.id, start=booking.during.lower.isoformat(),
+              end=booking.during.upper.isoformat())
+    return created
 
 
-def _refusal_text(bad: list[SlotCheck], total: int) -> str:
-    if total == 1:
-        return " ".join(bad[0].problems)
-    return f"{len(bad)} von {total} Terminen sind nicht buchbar."
+def refusal(bad: list[SlotVerdict], total: int, *, nothing_left: bool = False) -> BookingRefused:
+    """The refusal for slots that cannot be booked: 409 when a slot is taken, else 422; `problems` has every date."""
+    if nothing_left:
+        message = "Keiner der Termine ist buchbar."
+    elif total == 1:
+        message = " ".join(bad[0].problems)
+    else:
+        message = f"{len(bad)} von {total} Terminen sind nicht buchbar."
+    kind = SlotTaken if any(v.taken for v in bad) else BookingRefused
+    return kind(message, bad)
+
+
+def per_date(problems: list[SlotVerdict], most: int = 10) -> str:
+    """Each refused date and why, in one German text: 'Di 07.12.2027 18:00–20:00: Geschlossen. …'."""
+    text = " ".join(f"{local_text(v.interval)}: {' '.join(v.problems)}" for v in problems[:most])
+    return text + (f" Und {len(problems) - most} weitere." if len(problems) > most else "")
 
 
 def new_series(space: Space, user: User, organisation: Organisation, request, rrule: str, description: str):
@@ -252,12 +203,24 @@ def new_series(space: Space, user: User, organisation: Organisation, request, rr
                          starts=request.starts, ends=request.ends, until=request.until, description=description)
 
 
+def _locked(session: Session, booking: Booking) -> Booking:
+    """The booking re-read under a row lock: a second decision on it waits, then sees the first one's result."""
+    return session.get(Booking, booking.id, with_for_update=True, populate_existing=True)
+
+
 def decide(session: Session, booking: Booking, manager: User, *, accept: bool, note: str = "") -> Booking:
-    """Accept or decline a request; only the space's managers may."""
+    """Accept or decline a request, only if it is still a request; only the space's managers may.
+
+    The row is locked first, so of many simultaneous decisions exactly one changes the booking
+    (one audit row, one mail); the others get Conflict (409).
+    """
     if not can_manage(session, manager, booking.space):
         raise Forbidden("Über Anfragen entscheidet nur die Raumverwaltung dieses Raums.")
+    booking = _locked(session, booking)
     if booking.status != BookingStatus.REQUESTED:
-        raise Conflict("Über diese Buchung ist schon entschieden.")
+        word = {BookingStatus.CONFIRMED: "angenommen", BookingStatus.DECLINED: "abgelehnt",
+                BookingStatus.CANCELLED: "abgesagt"}.get(booking.status, booking.status)
+        raise Conflict(f"Über diese Anfrage ist schon entschieden: sie ist {word}.")
     if accept:  # the space may have changed since the request (a closure, fewer seats, other hours)
         check, = check_slots(session, booking.space, [Interval(booking.during.lower, booking.during.upper)],
                              attendees=booking.attendees, organisation=booking.organisation, deciding=booking)
@@ -271,17 +234,21 @@ def decide(session: Session, booking: Booking, manager: User, *, accept: bool, n
 
 
 def cancel(session: Session, booking: Booking, user: User, *, rest_of_series: bool = False) -> list[Booking]:
-    """Cancel one booking, or it and the later ones of its series; the group or the space's managers may."""
+    """Cancel one booking, or it and the later ones of its series; the group or the space's managers may.
+
+    The rows are locked first: of two simultaneous cancellations one cancels, the other gets Conflict.
+    """
     if not (user.member_of(booking.organisation_id) or can_manage(session, user, booking.space)):
         raise Forbidden("Absagen kann nur die Gruppe, die gebucht hat, oder die Raumverwaltung.")
-    targets = [booking]
+    query = select(Booking).where(Booking.id == booking.id)
     if rest_of_series and booking.series_id:
-        targets = session.scalars(
-            select(Booking).where(Booking.series_id == booking.series_id,
-                                  func.lower(Booking.during) >= booking.during.lower)).all()
+        query = select(Booking).where(Booking.series_id == booking.series_id,
+                                      func.lower(Booking.during) >= booking.during.lower)
+    targets = session.scalars(query.order_by(Booking.during).with_for_update()
+                              .execution_options(populate_existing=True)).all()
     cancelled = []
     for b in targets:
-        if b.status in (BookingStatus.REQUESTED, BookingStatus.CONFIRMED):
+        if b.status in SLOT_HOLDING:
             b.status, b.cancelled_by_id, b.cancelled_at = BookingStatus.CANCELLED, user.id, now_utc()
             audit(session, user, "booking.cancelled", b, rest_of_series=rest_of_series)
             cancelled.append(b)

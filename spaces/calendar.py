@@ -1,18 +1,77 @@
-"""A space's free and busy time in a window, from the database through the pure availability core."""
+"""A space's rules and calendar from the database, asked through spaces.bookability (the one truth).
+
+:func:`terms_for` and :func:`occupancy_for` load what the rules read; :func:`space_calendar` is
+the free and publicly visible busy time of one space that the week view, the availability API
+and the popup's next free slot show.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from .availability import BERLIN, Interval, WeeklyHours, free_intervals, wall_time_to_utc
-from .models import SLOT_HOLDING, Booking, Closure, OpeningHours
+from .availability import BERLIN, Interval, WeeklyHours, wall_time_to_utc
+from .bookability import Closing, Occupancy, SpaceTerms, bookable_span, free_time
+from .clock import now_utc
+from .models import SLOT_HOLDING, Booking, Closure, OpeningHours, Site, Space, space_access
 
 MAX_WINDOW = timedelta(days=92)
 MIN_FREE_SLOT = timedelta(hours=1)
+
+
+def _during(window: Interval):
+    return func.tstzrange(window.start, window.end, literal("[)"))
+
+
+def terms_for(session: Session, space_ids: Iterable[int]) -> dict[int, SpaceTerms]:
+    """The rules' view of each space (settings, weekly hours, provider, listed groups): three queries."""
+    ids = list(dict.fromkeys(space_ids))
+    if not ids:
+        return {}
+    hours, allowed = defaultdict(list), defaultdict(set)
+    for h in session.scalars(select(OpeningHours).where(OpeningHours.space_id.in_(ids))
+                             .order_by(OpeningHours.space_id, OpeningHours.weekday, OpeningHours.opens)):
+        hours[h.space_id].append(WeeklyHours(h.weekday, h.opens, h.closes))
+    for space_id, organisation_id in session.execute(
+            select(space_access.c.space_id, space_access.c.organisation_id).where(space_access.c.space_id.in_(ids))):
+        allowed[space_id].add(organisation_id)
+    rows = session.execute(
+        select(Space.id, Space.capacity, Space.booking_mode, Space.bookable_by, Site.organisation_id,
+               Space.available_from, Space.available_until, Space.max_days_in_advance)
+        .join(Site, Space.site_id == Site.id).where(Space.id.in_(ids))).all()
+    return {
+        r.id: SpaceTerms(capacity=r.capacity, hours=tuple(hours[r.id]), booking_mode=r.booking_mode,
+                         bookable_by=r.bookable_by, owner_id=r.organisation_id, allowed=frozenset(allowed[r.id]),
+                         available_from=r.available_from, available_until=r.available_until,
+                         max_days_in_advance=r.max_days_in_advance)
+        for r in rows
+    }
+
+
+def occupancy_for(session: Session, space_ids: Iterable[int], window: Interval, *,
+                  except_booking: int | None = None) -> dict[int, Occupancy]:
+    """Closures and slot-holding bookings overlapping `window`, per space: two queries."""
+    ids = list(dict.fromkeys(space_ids))
+    closures, taken = defaultdict(list), defaultdict(list)
+    if ids:
+        during = _during(window)
+        for space_id, lower, upper, reason in session.execute(
+                select(Closure.space_id, func.lower(Closure.during), func.upper(Closure.during), Closure.reason)
+                .where(Closure.space_id.in_(ids), Closure.during.op("&&")(during))):
+            closures[space_id].append(Closing(Interval(lower, upper), reason or ""))
+        query = (select(Booking.space_id, func.lower(Booking.during), func.upper(Booking.during))
+                 .where(Booking.space_id.in_(ids), Booking.status.in_([s.value for s in SLOT_HOLDING]),
+                        Booking.during.op("&&")(during)))
+        if except_booking is not None:
+            query = query.where(Booking.id != except_booking)
+        for space_id, lower, upper in session.execute(query):
+            taken[space_id].append(Interval(lower, upper))
+    return {i: Occupancy(tuple(closures[i]), tuple(taken[i])) for i in ids}
 
 
 @dataclass(frozen=True)
@@ -29,10 +88,17 @@ class SpaceCalendar:
     window: Interval
     free: list[Interval]
     busy: list[Busy]
+    terms: SpaceTerms
+    now: datetime
 
     def next_free(self, at_least: timedelta = MIN_FREE_SLOT) -> Interval | None:
         """The first free interval of at least `at_least`."""
         return next((i for i in self.free if i.duration >= at_least), None)
+
+    @property
+    def bookable(self) -> bool:
+        """Whether anyone could book this space now or later (mode, period and advance window allow it)."""
+        return self.terms.bookable and bookable_span(self.terms, self.now) is not None
 
 
 def local_day_window(first: date, last: date) -> Interval:
@@ -40,36 +106,27 @@ def local_day_window(first: date, last: date) -> Interval:
     return Interval(wall_time_to_utc(first, time(0), BERLIN), wall_time_to_utc(last + timedelta(days=1), time(0), BERLIN))
 
 
-def space_calendar(session: Session, space_id: int, window: Interval) -> SpaceCalendar:
-    """Free intervals and publicly visible busy intervals of one space inside `window` (three queries)."""
+def space_calendar(session: Session, space_id: int, window: Interval, now: datetime | None = None) -> SpaceCalendar:
+    """Free time (bookability.free_time) and publicly visible busy intervals of one space inside `window`."""
     if window.duration > MAX_WINDOW:
         raise ValueError("window too long")
-    during = func.tstzrange(window.start, window.end, literal("[)"))
-    hours = [
-        WeeklyHours(h.weekday, h.opens, h.closes)
-        for h in session.scalars(select(OpeningHours).where(OpeningHours.space_id == space_id))
-    ]
-    closures = session.scalars(
-        select(Closure).where(Closure.space_id == space_id, Closure.during.op("&&")(during))
-    ).all()
-    bookings = session.scalars(
-        select(Booking)
-        .where(
-            Booking.space_id == space_id,
-            Booking.status.in_([s.value for s in SLOT_HOLDING]),
-            Booking.during.op("&&")(during),
-        )
-        .order_by(Booking.during)
-    ).all()
-    closure_intervals = [Interval(c.during.lower, c.during.upper) for c in closures]
-    booking_intervals = [Interval(b.during.lower, b.during.upper) for b in bookings]
-    busy = [Busy(i, c.reason or None, "closure") for i, c in zip(closure_intervals, closures)]
+    now = now or now_utc()
+    terms = terms_for(session, [space_id])[space_id]
+    bookings = session.execute(
+        select(func.lower(Booking.during), func.upper(Booking.during), Booking.purpose, Booking.is_public,
+               Booking.status)
+        .where(Booking.space_id == space_id, Booking.status.in_([s.value for s in SLOT_HOLDING]),
+               Booking.during.op("&&")(_during(window)))
+        .order_by(Booking.during)).all()
+    occupancy = occupancy_for(session, [space_id], window)[space_id]
+    occupancy = Occupancy(occupancy.closures, tuple(Interval(lo, hi) for lo, hi, *_ in bookings))
+    busy = [Busy(c.interval, c.reason or None, "closure") for c in occupancy.closures]
     busy += [
-        Busy(i, (b.purpose or "Veranstaltung") if b.is_public and b.status == "confirmed" else None, "booking")
-        for i, b in zip(booking_intervals, bookings)
+        Busy(Interval(lo, hi), (purpose or "Veranstaltung") if public and status == "confirmed" else None, "booking")
+        for lo, hi, purpose, public, status in bookings
     ]
     busy.sort(key=lambda b: b.interval.start)
-    return SpaceCalendar(window, free_intervals(hours, closure_intervals, booking_intervals, window), busy)
+    return SpaceCalendar(window, free_time(terms, occupancy, window, now), busy, terms, now)
 
 
 def local_iso(moment: datetime) -> str:

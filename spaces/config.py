@@ -50,6 +50,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "raumfinder@localhost")
     PRODUCTION = os.environ.get("RAUMFINDER_PRODUCTION", "") == "1"
+    # Where the service is reached: every absolute link (mails, feed links) starts with it, whatever
+    # Host header a request carries.
+    BASE_URL = os.environ.get("RAUMFINDER_BASE_URL", "http://127.0.0.1:5000")
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
     # Without it every client has the proxy's address, and shares one rate-limit budget.
     PROXY_HOPS = int(os.environ.get("RAUMFINDER_PROXY_HOPS", "0"))

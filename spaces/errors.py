@@ -41,7 +41,8 @@ def register(app) -> None:
                 from .calendar import local_iso
 
                 body["problems"] = [
-                    {"start": local_iso(c.interval.start), "end": local_iso(c.interval.end), "problems": c.problems}
+                    {"start": local_iso(c.interval.start), "end": local_iso(c.interval.end), "problems": c.problems,
+                     "codes": getattr(c, "codes", [])}
                     for c in err.problems
                 ]
             return jsonify(body), err.status

@@ -12,6 +12,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import func, literal, select
 
 from .clock import now_utc
+from .links import absolute_url
 from .db import db
 from .models import SLOT_HOLDING, Booking, BookingStatus, Organisation, Space
 
@@ -102,8 +103,7 @@ def organisation_feed_page(organisation_id: int):
     if not organisation.calendar_token:
         organisation.calendar_token = secrets.token_urlsafe(24)
         db.session.commit()
-    link = url_for("feeds.organisation_feed", organisation_id=organisation.id, token=organisation.calendar_token,
-                   _external=True)
+    link = absolute_url("feeds.organisation_feed", organisation_id=organisation.id, token=organisation.calendar_token)
     return render_template("booking/feed.html", organisation=organisation, link=link)
 
 

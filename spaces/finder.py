@@ -11,7 +11,8 @@ from geo.walking import walk_radius_m
 from .api import _space_row, current_search
 from .availability import Interval
 from .calendar import local_day_window, space_calendar, split_by_local_day
-from .clock import BERLIN, today_local
+from .bookability import horizon
+from .clock import BERLIN, now_utc, today_local
 from .db import db
 from .errors import BadParameter
 from .labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, kind_letters, label, period
@@ -67,7 +68,8 @@ def _page_number() -> int:
 @bp.get("/")
 def index():
     """The map of Hannover with spaces and construction phases, a search form, and the results as a list."""
-    today = today_local()
+    now = now_utc()
+    today = now.astimezone(BERLIN).date()
     error, status = None, 200
     try:
         search = current_search()
@@ -75,7 +77,7 @@ def index():
         error, status, search = err.message, 400, SpaceSearch()
     page = _page_number()
     rows = db.session.execute(
-        search_spaces(search, today=today).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        search_spaces(search, now=now).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()
     filters = {k: v for k, v in request.args.items(multi=True) if k not in ("page", "lang") and v}
     cfg = current_app.config
@@ -126,21 +128,25 @@ def _week_start(value: str | None, today: date) -> date:
 
 @bp.get("/raeume/<int:space_id>")
 def space(space_id: int):
-    """One space: facts, a week of free and busy time, public events, how to book."""
-    today = today_local()
+    """One space: facts, a week of free and busy time in time order, public events, how to book."""
+    now = now_utc()
+    today = now.astimezone(BERLIN).date()
     row = _space_row(space_id)
     monday = _week_start(request.args.get("woche"), today)
     days = [monday + timedelta(days=i) for i in range(7)]
-    calendar = space_calendar(db.session, space_id, local_day_window(days[0], days[-1]))
-    week = {d: {"free": [], "busy": []} for d in days}
+    calendar = space_calendar(db.session, space_id, local_day_window(days[0], days[-1]), now)
+    week = {d: [] for d in days}  # day -> [(interval, "free" | "busy", title)] in time order
     for interval in calendar.free:
         for day, part in split_by_local_day(interval):
-            week[day]["free"].append(part)
+            week[day].append((part, "free", None))
     for busy in calendar.busy:
         clipped = Interval(max(busy.interval.start, calendar.window.start), min(busy.interval.end, calendar.window.end))
         for day, part in split_by_local_day(clipped):
-            week[day]["busy"].append((part, busy.title))
-    events = space_calendar(db.session, space_id, local_day_window(today, today + timedelta(days=60)))
+            week[day].append((part, "busy", busy.title))
+    for entries in week.values():
+        entries.sort(key=lambda e: (e[0].start, e[0].end))
+    events = space_calendar(db.session, space_id, local_day_window(today, today + timedelta(days=60)), now)
+    limit = horizon(calendar.terms, now)
     return render_template(
         "finder/space.html",
         row=row,
@@ -151,5 +157,8 @@ def space(space_id: int):
         prev_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         events=[b for b in events.busy if b.kind == "booking" and b.title][:10],
+        bookable=calendar.bookable,
+        last_bookable_day=(limit - timedelta(days=1)).astimezone(BERLIN).date() if limit else None,
+        today=today,
         BERLIN=BERLIN,
     )

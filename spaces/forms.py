@@ -55,6 +55,7 @@ class BookingForm(FlaskForm):
     day = DateField(_l("Tag"), validators=[InputRequired(_l("Bitte einen Tag wählen."))])
     starts = TimeField(_l("von"), validators=[InputRequired(_l("Bitte eine Uhrzeit wählen."))])
     ends = TimeField(_l("bis"), validators=[InputRequired(_l("Bitte eine Uhrzeit wählen."))])
+    ends_next_day = BooleanField(_l("endet am Folgetag (über Mitternacht)"))
     frequency = SelectField(_l("Wiederholung"), choices=[
         ("once", _l("einmalig")), ("weekly", _l("jede Woche")), ("biweekly", _l("alle zwei Wochen")),
         ("monthly", _l("jeden Monat")),

@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shapely import wkb
-from sqlalchemy import func, literal, or_, select, text
+from shapely.geometry import Point
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from geo.crs import UTM32N
+
+from .availability import Interval
+from .bookability import BOOKABLE_MODES, free_evening_hours
+from .calendar import occupancy_for, terms_for
 from .clock import now_utc
 from .gaps import Norm, PhaseInput, Signal, SpaceInput
 from .models import (
-    SLOT_HOLDING,
     BookableBy,
     Booking,
-    BookingMode,
     BookingStatus,
     ConstructionPhase,
     Need,
@@ -23,7 +27,6 @@ from .models import (
     Space,
 )
 
-EVENING = ("17:00", "22:00")  # "evenings free": the hours a group of neighbours actually meets
 BOOKED_LOOKAHEAD = timedelta(weeks=12)
 
 
@@ -60,68 +63,43 @@ def expected_residents(phase: ConstructionPhase) -> float:
     return float(phase.homes or 0) * float(phase.persons_per_home or 0)
 
 
-# Evening hours a week per space from its weekly opening hours: the overlap of each opening with
-# 17-22 h (an opening past midnight counts until midnight); computed in SQL in one query.
-_EVENING_HOURS = text("""
-    SELECT oh.space_id,
-           SUM(GREATEST(0, EXTRACT(EPOCH FROM
-               LEAST(CASE WHEN oh.closes <= oh.opens THEN TIME '23:59:59.999999' ELSE oh.closes END,
-                     TIME '22:00') - GREATEST(oh.opens, TIME '17:00')))) / 3600.0 AS evening,
-           SUM(EXTRACT(EPOCH FROM CASE WHEN oh.closes <= oh.opens
-                                       THEN INTERVAL '24 hours' - (oh.opens - oh.closes)
-                                       ELSE oh.closes - oh.opens END)) / 3600.0 AS weekly
-    FROM opening_hours oh WHERE oh.space_id = ANY(:ids) GROUP BY oh.space_id
-""")
-
-
 def space_inputs(session: Session, norm: Norm) -> list[SpaceInput]:
-    """Spaces open to the public within reach of some phase, with their public evening hours.
+    """Spaces open to the public within reach of some phase, with their free public evening hours a week.
 
-    public_hours = evening opening hours a week × the share of opening time not booked in the
-    next twelve weeks (bookings are not spread evenly over the day, so this is an estimate).
+    public_hours = the evening hours (17-22 h) in the next twelve weeks in which the space is open,
+    not closed and not booked (spaces.bookability.free_evening_hours, the booking rules' own
+    opening hours, closures and bookings), divided by twelve.
     """
     reach = norm.walk_m / norm.detour
     near = (
         select(Space.id).distinct()
         .join(ConstructionPhase, func.ST_DWithin(func.geography(Space.location),
                                                  func.geography(ConstructionPhase.geom), reach))
-        .where(Space.booking_mode != BookingMode.NOT_BOOKABLE, Space.bookable_by == BookableBy.EVERYONE)
+        .where(Space.booking_mode.in_(BOOKABLE_MODES), Space.bookable_by == BookableBy.EVERYONE)
     )
     rows = session.execute(select(
         Space.id, Space.area_m2, Space.capacity, Space.available_from, Space.available_until,
-        func.ST_X(func.ST_Transform(Space.location, 25832)).label("x"),
-        func.ST_Y(func.ST_Transform(Space.location, 25832)).label("y"),
+        func.ST_X(func.ST_Transform(Space.location, UTM32N)).label("x"),
+        func.ST_Y(func.ST_Transform(Space.location, UTM32N)).label("y"),
     ).where(Space.id.in_(near))).all()
     ids = [r.id for r in rows]
     if not ids:
         return []
-    hours = {r.space_id: (float(r.evening), float(r.weekly))
-             for r in session.execute(_EVENING_HOURS, {"ids": ids})}
     now = now_utc()
-    window = func.tstzrange(now, now + BOOKED_LOOKAHEAD, literal("[)"))
-    clipped = func.upper(Booking.during * window) - func.lower(Booking.during * window)
-    booked = dict(session.execute(
-        select(Booking.space_id, func.sum(func.extract("epoch", clipped)) / 3600.0)
-        .where(Booking.space_id.in_(ids), Booking.status.in_([s.value for s in SLOT_HOLDING]),
-               Booking.during.op("&&")(window))
-        .group_by(Booking.space_id)).all())
+    window = Interval(now, now + BOOKED_LOOKAHEAD)
+    terms = terms_for(session, ids)
+    occupancy = occupancy_for(session, ids, window)
     weeks = BOOKED_LOOKAHEAD / timedelta(weeks=1)
-    from shapely.geometry import Point
-
-    out = []
-    for r in rows:
-        evening, weekly = hours.get(r.id, (0.0, 0.0))
-        busy_share = min(1.0, float(booked.get(r.id, 0.0)) / (weekly * weeks)) if weekly else 1.0
-        out.append(SpaceInput(id=r.id, point=Point(r.x, r.y), area_m2=float(r.area_m2) if r.area_m2 else None,
-                              seats=r.capacity, available_from=r.available_from, available_until=r.available_until,
-                              public_hours=evening * (1.0 - busy_share)))
-    return out
+    return [
+        SpaceInput(id=r.id, point=Point(r.x, r.y), area_m2=float(r.area_m2) if r.area_m2 else None,
+                   seats=r.capacity, available_from=r.available_from, available_until=r.available_until,
+                   public_hours=free_evening_hours(terms[r.id], occupancy[r.id], window) / weeks)
+        for r in rows
+    ]
 
 
 def signals(session: Session) -> list[Signal]:
     """Open needs with a place, and requests declined in the last year, as points in EPSG:25832."""
-    from shapely.geometry import Point
-
     needs = session.execute(select(func.ST_X(func.ST_Transform(Need.near, 25832)),
                                    func.ST_Y(func.ST_Transform(Need.near, 25832)))
                             .where(Need.status == NeedStatus.OPEN, Need.near.is_not(None))).all()

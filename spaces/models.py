@@ -485,3 +485,45 @@ class ProvisionNorm(db.Model):
     ramp_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class RoundStatus(StrEnum):
+    SHOWN = "shown"  # computed and shown to the QM, not booked
+    CONFIRMED = "confirmed"  # booked exactly as shown
+    SUPERSEDED = "superseded"  # the world changed before confirming; a newer round replaces it
+
+
+class AllocationRound(db.Model):
+    """A Raumvergabe as the QM saw it: confirming books exactly this plan, or nothing."""
+
+    __tablename__ = "allocation_rounds"
+    __table_args__ = (CheckConstraint(_in("status", RoundStatus), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.SHOWN, server_default="shown")
+    # {"needs": [ids], "assignments": [{need_id, space_id, weekday, starts, ends, dates: [[start, end]], ...}],
+    #  "unmet": {need_id: reason}, "greedy_served": n}
+    plan: Mapped[dict] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("allocation_rounds.id", ondelete="SET NULL"))
+
+
+class OutboxMail(db.Model):
+    """A mail written in the same transaction as the change it reports; delivered after the commit."""
+
+    __tablename__ = "outbox_mails"
+    __table_args__ = (
+        Index("ix_outbox_mails_pending", "id", postgresql_where=text("sent_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -1,19 +1,18 @@
 """Needs (Raumbedarf) to proposals: a stored Need as a NeedSpec, and the facts of candidate spaces
-in a bounded number of queries (four, however many spaces and dates)."""
+in a bounded number of queries (six, however many spaces and dates)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, time, timedelta
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from geo.walking import walk_radius_m
 
-from .availability import Interval, WeeklyHours
-from .calendar import local_day_window
-from .models import SLOT_HOLDING, Booking, BookingMode, Closure, Need, OpeningHours, Space
+from .bookability import BOOKABLE_MODES
+from .calendar import local_day_window, occupancy_for, terms_for
+from .models import BookableBy, Need, Site, Space, space_access
 from .proposals import NeedSpec, SpaceFacts, TimePattern
 from .queries import distance_m, within_m
 
@@ -47,6 +46,7 @@ def need_spec(need: Need) -> NeedSpec:
         equipment=frozenset(need.equipment or ()),
         free_only=need.free_of_charge_only,
         max_walk_m=walk_radius_m(need.max_walk_minutes) if need.max_walk_minutes and need.near is not None else None,
+        organisation_id=need.organisation_id,
     )
 
 
@@ -59,16 +59,21 @@ def need_near(session: Session, need: Need) -> tuple[float, float] | None:
 
 
 def space_facts_for(session: Session, spec: NeedSpec, near: tuple[float, float] | None) -> list[SpaceFacts]:
-    """Spaces passing the need's hard filters (in SQL), with opening hours, closures and slot-holding
-    bookings of the season: four queries."""
+    """Spaces passing the need's hard filters (in SQL), with the booking rules' view of them and their
+    closures and slot-holding bookings of the season: six queries."""
     season = local_day_window(spec.pattern.first_day, spec.pattern.last_day)
-    query = select(Space.id, Space.name, Space.capacity, Space.step_free, Space.accessible_wc, Space.equipment,
-                   Space.cost_eur, Space.available_from, Space.available_until).where(
-        Space.booking_mode != BookingMode.NOT_BOOKABLE,
-        Space.capacity >= spec.group_size,
-        (Space.available_until.is_(None)) | (Space.available_until >= spec.pattern.first_day),
-        (Space.available_from.is_(None)) | (Space.available_from <= spec.pattern.last_day),
-    )
+    query = (select(Space.id, Space.name, Space.capacity, Space.step_free, Space.accessible_wc, Space.equipment,
+                    Space.cost_eur)
+             .join(Site, Space.site_id == Site.id)
+             .where(Space.booking_mode.in_(BOOKABLE_MODES),
+                    Space.capacity >= spec.group_size,
+                    (Space.available_until.is_(None)) | (Space.available_until >= spec.pattern.first_day),
+                    (Space.available_from.is_(None)) | (Space.available_from <= spec.pattern.last_day)))
+    # Only spaces this group may book (rule 2 of spaces.bookability; propose() asks the rule again).
+    allowed = exists().where(space_access.c.space_id == Space.id,
+                             space_access.c.organisation_id == spec.organisation_id)
+    query = query.where(or_(Space.bookable_by == BookableBy.EVERYONE, Site.organisation_id == spec.organisation_id,
+                            allowed))
     if spec.step_free:
         query = query.where(Space.step_free.is_(True))
     if spec.accessible_wc:
@@ -88,24 +93,16 @@ def space_facts_for(session: Session, spec: NeedSpec, near: tuple[float, float] 
     ids = [r.id for r in rows]
     if not ids:
         return []
-    during = func.tstzrange(season.start, season.end, literal("[)"))
-    hours, closures, busy = defaultdict(list), defaultdict(list), defaultdict(list)
-    for h in session.scalars(select(OpeningHours).where(OpeningHours.space_id.in_(ids))):
-        hours[h.space_id].append(WeeklyHours(h.weekday, h.opens, h.closes))
-    for space_id, lower, upper in session.execute(
-            select(Closure.space_id, func.lower(Closure.during), func.upper(Closure.during))
-            .where(Closure.space_id.in_(ids), Closure.during.op("&&")(during))):
-        closures[space_id].append(Interval(lower, upper))
-    for space_id, lower, upper in session.execute(
-            select(Booking.space_id, func.lower(Booking.during), func.upper(Booking.during))
-            .where(Booking.space_id.in_(ids), Booking.status.in_([s.value for s in SLOT_HOLDING]),
-                   Booking.during.op("&&")(during))):
-        busy[space_id].append(Interval(lower, upper))
-    return [
-        SpaceFacts(id=r.id, name=r.name, capacity=r.capacity, step_free=r.step_free, accessible_wc=r.accessible_wc,
-                   equipment=frozenset(r.equipment or ()), cost_eur=float(r.cost_eur) if r.cost_eur is not None else None,
-                   walk_m=float(r.walk) if r.walk is not None else None, hours=tuple(hours[r.id]),
-                   closures=tuple(closures[r.id]), busy=tuple(busy[r.id]), available_from=r.available_from,
-                   available_until=r.available_until)
-        for r in rows
-    ]
+    terms = terms_for(session, ids)
+    occupancy = occupancy_for(session, ids, season)
+    out = []
+    for r in rows:
+        t, o = terms[r.id], occupancy[r.id]
+        out.append(SpaceFacts(
+            id=r.id, name=r.name, capacity=r.capacity, step_free=r.step_free, accessible_wc=r.accessible_wc,
+            equipment=frozenset(r.equipment or ()), cost_eur=float(r.cost_eur) if r.cost_eur is not None else None,
+            walk_m=float(r.walk) if r.walk is not None else None, hours=t.hours,
+            closures=tuple(c.interval for c in o.closures), busy=o.taken, available_from=t.available_from,
+            available_until=t.available_until, booking_mode=t.booking_mode, bookable_by=t.bookable_by,
+            owner_id=t.owner_id, allowed=t.allowed, max_days_in_advance=t.max_days_in_advance))
+    return out

@@ -17,16 +17,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from geo.validation import point_from_lonlat
 
+from . import booking_service, notifications
 from . import bookings as rules
-from . import notifications
-from .clock import today_local
+from .clock import now_utc, today_local
 from .db import db
 from .labels import EQUIPMENT, WEEKDAYS
 from .models import Need, NeedStatus, Organisation, Quartier, Space
 from .need_data import NeedError, need_near, need_spec, space_facts_for
 from .proposals import propose
 from .queries import quartier_centres
-from .recurrence import Frequency, SeriesRequest, describe, rrule_text
+from .rounds import proposal_series
 
 bp = Blueprint("needs", __name__)
 REQUIRED = _l("Bitte ausfüllen.")
@@ -148,7 +148,7 @@ def mine():
 def _proposals(need: Need, limit: int = 20):
     spec = need_spec(need)
     facts = space_facts_for(db.session, spec, need_near(db.session, need))
-    return spec, propose(spec, facts, limit=limit)
+    return spec, propose(spec, facts, now=now_utc(), limit=limit)
 
 
 @bp.get("/bedarfe/<int:need_id>/vorschlaege")
@@ -183,26 +183,24 @@ def request_proposal(need_id: int):
         return redirect(url_for("needs.proposals", need_id=need.id))
     space = db.session.get(Space, space_id)
     organisation = db.session.get(Organisation, need.organisation_id)
-    local_days = [d.start.astimezone(rules.BERLIN).date() for d in chosen.dates]
-    recurrence = SeriesRequest(first_day=local_days[0], starts=chosen.starts, ends=chosen.ends,
-                               frequency=Frequency.WEEKLY if len(local_days) > 1 else Frequency.ONCE,
-                               until=local_days[-1] if len(local_days) > 1 else None)
-    series = rules.new_series(space, current_user, organisation, recurrence, rrule_text(recurrence),
-                              describe(recurrence)) if len(local_days) > 1 else None
     try:
-        result = rules.book(db.session, space=space, user=current_user, organisation=organisation,
-                            intervals=list(chosen.dates), attendees=need.group_size, purpose=need.title,
-                            series=series, skip_conflicts=True)
+        outcome = booking_service.request_booking(
+            db.session, user=current_user, organisation=organisation, space=space, slots=list(chosen.dates),
+            attendees=need.group_size, purpose=need.title, recurrence=proposal_series(chosen), skip_conflicts=True)
     except rules.BookingRefused as err:
         db.session.rollback()
-        flash(err.message)
+        flash(f"{err.message} {rules.per_date(err.problems)}".strip())
         return redirect(url_for("needs.proposals", need_id=need.id))
     except rules.Forbidden as err:
         abort(403, description=err.message)
     need.status = NeedStatus.MET
-    rules.audit(db.session, current_user, "need.requested", need, space_id=space.id, dates=len(result.created))
-    mails = notifications.booked(space, result.created, current_user)
+    rules.audit(db.session, current_user, "need.requested", need, space_id=space.id, dates=len(outcome.created),
+                confirmed=outcome.confirmed)
     db.session.commit()
-    notifications.send_all(mails)
-    flash(gettext("%(n)s Termine in %(space)s angefragt.", n=len(result.created), space=space.name))
+    notifications.send_all(outcome.mails)
+    if outcome.confirmed:
+        flash(gettext("%(n)s Termine in %(space)s gebucht (bestätigt).", n=len(outcome.created), space=space.name))
+    else:
+        flash(gettext("%(n)s Termine in %(space)s angefragt; die Raumverwaltung entscheidet.",
+                      n=len(outcome.created), space=space.name))
     return redirect(url_for("booking.mine"))

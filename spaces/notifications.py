@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+
 
 from . import bookings as rules
 from .availability import Interval
+from .links import absolute_url
 from .db import db
 from .mail import send_mail
 from .models import Booking, BookingStatus, Space, User
@@ -36,11 +37,11 @@ def booked(space: Space, created: list[Booking], user: User) -> list[Outgoing]:
     dates = _dates(created)
     state = "bestätigt" if created[0].status == BookingStatus.CONFIRMED else "angefragt"
     mails = [Outgoing(user.email, f"Raumfinder: {space.name} {state}",
-                      f"{space.name}: {dates} – {state}.\n{url_for('booking.mine', _external=True)}")]
+                      f"{space.name}: {dates} – {state}.\n{absolute_url('booking.mine')}")]
     if created[0].status == BookingStatus.REQUESTED:
         mails += [Outgoing(m.email, f"Raumfinder: neue Anfrage für {space.name}",
                            f"{user.display_name} fragt {space.name} an: {dates}.\n"
-                           f"Entscheiden: {url_for('booking.inbox', _external=True)}")
+                           f"Entscheiden: {absolute_url('booking.inbox')}")
                   for m in rules.managers_of(db.session, space)]
     return mails
 

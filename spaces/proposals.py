@@ -6,21 +6,23 @@ queries and passes plain values (:class:`NeedSpec`, :class:`SpaceFacts`).
 
 How a proposal is found
 -----------------------
-1. **Hard filters** (a space failing one is never proposed):
-   capacity >= group size; step-free / accessible WC if the need requires it; every piece of
-   required ``equipment`` present; ``free_only`` -> ``cost_eur == 0`` (unknown cost counts as
-   not free, as in the search); ``max_walk_m`` if given *and* the space's ``walk_m`` is known.
+1. **Hard filters** (a space failing one is never proposed): the booking rules of
+   :mod:`spaces.bookability` for the need's group and size (bookable mode, groups the space
+   takes, capacity >= group size); step-free / accessible WC if the need requires it; every
+   piece of required ``equipment`` present; ``free_only`` -> ``cost_eur == 0`` (unknown cost
+   counts as not free, as in the search); ``max_walk_m`` if given *and* the space's ``walk_m``
+   is known.
 2. **Slots**: for every weekday of the pattern, candidate starts every ``step_minutes`` from
    ``window_from`` while ``start + duration <= window_to`` (local wall clock, Europe/Berlin).
    The season's meetings on that weekday are the local dates ``first_day .. last_day`` with that
    weekday (calendar-day arithmetic, so 18:00 stays 18:00 local across DST changes); each is
    converted to UTC with :func:`~spaces.availability.wall_time_to_utc`.
-3. **Free dates**: the free time of a space is computed once for the whole season
-   (:func:`~spaces.availability.free_intervals`: opening hours minus closures minus bookings).
-   A meeting is free if it lies inside one free interval (binary search) and its local date lies
-   within the space's ``available_from .. available_until``. Per (space, weekday) the start time
-   with the most free dates wins, ties going to the earliest start. Proposals with no free date
-   are dropped.
+3. **Free dates**: the free time of a space is computed once for the whole season by
+   :func:`spaces.bookability.free_time`, the rule every booking path uses (opening hours, the
+   space's period, its advance window, nothing that has begun at ``now``, minus closures and
+   bookings). A meeting is free if it lies inside one free interval (binary search). Per
+   (space, weekday) the start time with the most free dates wins, ties going to the earliest
+   start. Proposals with no free date are dropped.
 
 Score (0 .. 1, every component also appears in ``reasons``)
 -----------------------------------------------------------
@@ -41,12 +43,12 @@ The ``score`` is rounded to 4 decimals so that equal proposals compare equal.
 from __future__ import annotations
 
 from bisect import bisect_right
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Hashable, Iterable
 
-from spaces.availability import Interval, WeeklyHours, opening_intervals, subtract, wall_time_to_utc
+from spaces.availability import Interval, WeeklyHours, wall_time_to_utc
+from spaces.bookability import Closing, Occupancy, SpaceTerms, free_time, request_problems
 
 __all__ = [
     "DEFAULT_WALK_LIMIT_M",
@@ -102,6 +104,7 @@ class NeedSpec:
     free_only: bool = False
     max_walk_m: float | None = None
     nice_equipment: frozenset[str] = frozenset()  # nice to have, scored
+    organisation_id: Hashable | None = None  # the group the need is for (who may book, rule 2)
 
     def __post_init__(self) -> None:
         if self.group_size < 1:
@@ -125,6 +128,18 @@ class SpaceFacts:
     busy: tuple[Interval, ...] = ()
     available_from: date | None = None
     available_until: date | None = None
+    booking_mode: str = "instant"
+    bookable_by: str = "everyone"
+    owner_id: Hashable | None = None
+    allowed: frozenset = frozenset()
+    max_days_in_advance: int | None = None
+
+    def terms(self, hours: tuple[WeeklyHours, ...] | None = None) -> SpaceTerms:
+        """What the booking rules read of this space (optionally with only some of its weekly hours)."""
+        return SpaceTerms(capacity=self.capacity, hours=tuple(self.hours) if hours is None else hours,
+                          booking_mode=self.booking_mode, bookable_by=self.bookable_by, owner_id=self.owner_id,
+                          allowed=frozenset(self.allowed), available_from=self.available_from,
+                          available_until=self.available_until, max_days_in_advance=self.max_days_in_advance)
 
 
 @dataclass(frozen=True)
@@ -172,8 +187,8 @@ def walking_fit(walk_m: float | None, max_walk_m: float | None) -> float:
 
 
 def _passes_filters(need: NeedSpec, space: SpaceFacts) -> bool:
-    if space.capacity < need.group_size:
-        return False
+    if request_problems(space.terms(()), organisation_id=need.organisation_id, attendees=need.group_size):
+        return False  # not bookable, not for this group, or too small
     if need.step_free and not space.step_free:
         return False
     if need.accessible_wc and not space.accessible_wc:
@@ -229,16 +244,10 @@ def _relevant_hours(hours: tuple[WeeklyHours, ...], weekdays: tuple[int, ...]) -
                         key=lambda h: (h.weekday, h.opens, h.closes)))
 
 
-@lru_cache(maxsize=1024)
-def _opening(hours: tuple[WeeklyHours, ...], season: Interval) -> list[Interval]:
-    # Many spaces share weekly hours (9-21 on weekdays): expand each schedule once per season.
-    return opening_intervals(hours, season)
-
-
 def propose(
-    need: NeedSpec, spaces: Iterable[SpaceFacts], *, limit: int = 20, step_minutes: int = 30
+    need: NeedSpec, spaces: Iterable[SpaceFacts], *, now: datetime, limit: int = 20, step_minutes: int = 30
 ) -> list[Proposal]:
-    """Best weekly slot per (space, weekday) for `need`, ranked by score; see the module docstring."""
+    """Best weekly slot per (space, weekday) for `need` asked at `now`, ranked by score; see the module docstring."""
     if step_minutes < 1:
         raise ValueError("step_minutes must be at least 1")
     pattern = need.pattern
@@ -265,10 +274,9 @@ def propose(
     for space in spaces:
         if not _passes_filters(need, space):
             continue
-        free = _FreeTime(subtract(_opening(_relevant_hours(space.hours, need.pattern.weekdays), season),
-                                  [*space.closures, *space.busy]))
-        lo = space.available_from or date.min
-        hi = space.available_until or date.max
+        occupancy = Occupancy(tuple(Closing(c) for c in space.closures), tuple(space.busy))
+        terms = space.terms(_relevant_hours(space.hours, need.pattern.weekdays))
+        free = _FreeTime(free_time(terms, occupancy, season, now))
         cap = capacity_fit(space.capacity, need.group_size)
         walk = walking_fit(space.walk_m, need.max_walk_m)
         nice_present = sorted(need.nice_equipment & frozenset(space.equipment))
@@ -280,7 +288,7 @@ def propose(
             # so the first with the most free dates is the earliest, and a full house ends the search.
             best_ci, best_count = None, 0
             for ci in range(len(candidates)):
-                count = sum(1 for day, s, e in meetings[(wd, ci)] if lo <= day <= hi and free.covers(s, e))
+                count = sum(1 for day, s, e in meetings[(wd, ci)] if free.covers(s, e))
                 if count > best_count:
                     best_ci, best_count = ci, count
                     if count == wanted:
@@ -288,7 +296,7 @@ def propose(
             if best_ci is None:
                 continue
             ci = best_ci
-            free_dates = [Interval(s, e) for day, s, e in meetings[(wd, ci)] if lo <= day <= hi and free.covers(s, e)]
+            free_dates = [Interval(s, e) for day, s, e in meetings[(wd, ci)] if free.covers(s, e)]
             share = len(free_dates) / wanted
             score = W_DATES * share + W_CAPACITY * cap + W_WALK * walk + W_EXTRAS * extras
             reasons = [

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Date,
     DateTime,
     Float,
     Integer,
+    Interval,
     Select,
     String,
-    Time,
     and_,
     bindparam,
+    case,
     cast,
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
@@ -27,8 +30,13 @@ from sqlalchemy.dialects import postgresql
 
 from geo.walking import walk_radius_m
 
+from .availability import BERLIN, wall_time_to_utc
+from .availability import Interval as AvInterval
+from .bookability import local_days
 from .models import SLOT_HOLDING, Booking, Closure, ConstructionPhase, OpeningHours, Organisation, Site, Space
 
+
+ONE_DAY = timedelta(days=1)
 
 # What lists, maps and the API show of a space: plain columns, no ORM objects to build per row.
 SPACE_COLUMNS = (
@@ -54,37 +62,94 @@ def spaces_with_place() -> Select:
     )
 
 
-def open_on(day: date) -> ColumnElement[bool]:
-    """Criterion: the space exists on `day` (temporary spaces inside their period, planned ones from their opening)."""
-    return and_(
-        or_(Space.available_from.is_(None), Space.available_from <= day),
-        or_(Space.available_until.is_(None), Space.available_until >= day),
-    )
-
-
 def not_expired(day: date) -> ColumnElement[bool]:
     """Criterion: the space is open on `day` or will open later (closed temporary spaces are left out)."""
     return or_(Space.available_until.is_(None), Space.available_until >= day)
 
 
-def opening_covers(window) -> ColumnElement[bool]:
-    """Criterion: one weekly opening of the space covers the local window (wall-clock, so DST cannot shift it)."""
+# ----------------------------------------------------------------------------- free time in SQL
+#
+# The search filters in SQL for speed, so it states the rules of spaces.bookability again; the
+# differential tests (tests/test_one_truth.py, tests/test_search.py) prove that both agree.
+# A window's values are bound by name (see TimeValues), so one statement serves every window.
+
+
+class BoundWindow:
+    """The bind parameters of a window [start, end) for the SQL rule, named with a prefix."""
+
+    def __init__(self, prefix: str):
+        def param(name, type_):
+            # CAST: typed in SQL too, so the statement means the same with literal values (EXPLAIN tests)
+            return cast(bindparam(f"{prefix}_{name}", type_=type_), type_)
+
+        self.start = param("start", DateTime(timezone=True))
+        self.end = param("end", DateTime(timezone=True))
+        self.now = param("now", DateTime(timezone=True))
+        self.from_ = param("from", DateTime(timezone=True))  # max(start, now): where "some free time" may begin
+        self.first_day = param("first_day", Date())
+        self.last_day = param("last_day", Date())
+        self.today = param("today", Date())
+        self.days = param("days", postgresql.ARRAY(Date()))
+        self.uniform = param("uniform", Boolean())
+        self.offset = param("offset", Interval())
+
+
+def window_values(prefix: str, start: datetime, end: datetime, now: datetime) -> dict:
+    """The bind values of BoundWindow(prefix) for the window [start, end) asked at `now`."""
+    first_day, last_day = local_days(AvInterval(start, end))
+    before, after = wall_time_to_utc(first_day - ONE_DAY, time(0)), wall_time_to_utc(last_day + 2 * ONE_DAY, time(0))
+    offset = before.astimezone(BERLIN).utcoffset()
+    values = {
+        "start": start, "end": end, "now": now, "from": min(max(start, now), end),
+        "first_day": first_day, "last_day": last_day, "today": now.astimezone(BERLIN).date(),
+        "days": [first_day + timedelta(days=n) for n in range(-1, (last_day - first_day).days + 1)],
+        # No DST change from the day before to the day after the window: wall time = UTC + one offset.
+        "uniform": offset == after.astimezone(BERLIN).utcoffset(),
+        "offset": offset,
+    }
+    return {f"{prefix}_{k}": v for k, v in values.items()}
+
+
+def _wall_to_utc(day, wall, w: BoundWindow):
+    """SQL: the UTC instant of a Berlin wall time on a local date, as spaces.availability.wall_time_to_utc.
+
+    On days without a DST change it is plain arithmetic; around a change the function
+    berlin_wall_to_utc (migration 0008) resolves gaps and repeated hours as the Python rule does.
+    """
+    return case((w.uniform, func.timezone("UTC", day + wall - w.offset)),
+                else_=func.berlin_wall_to_utc(day, wall))
+
+
+def openings_between(w: BoundWindow):
+    """SQL (rule 5a): the space's weekly openings on the window's days, as one tstzmultirange.
+
+    range_agg joins openings that touch or run past midnight, as spaces.availability.merge does.
+    """
+    days = func.unnest(w.days).table_valued("day").render_derived(name="d")
     oh = OpeningHours
-    weekday, before = window.weekday, window.before
-    past_midnight = oh.closes <= oh.opens
-    if window.ends is None:  # until midnight: only an opening running past midnight covers it
-        covers = and_(oh.weekday == weekday, oh.opens <= window.starts, past_midnight)
-    else:
-        covers = or_(
-            and_(oh.weekday == weekday, oh.opens <= window.starts, or_(oh.closes >= window.ends, past_midnight)),
-            # the previous day's opening that runs past midnight
-            and_(oh.weekday == before, past_midnight, oh.closes >= window.ends),
-        )
-    return exists().where(oh.space_id == Space.id, covers)
+    next_day = cast(oh.closes <= oh.opens, Integer)  # closes <= opens: ends on the next local date
+    pieces = func.tstzrange(_wall_to_utc(days.c.day, oh.opens, w), _wall_to_utc(days.c.day + next_day, oh.closes, w),
+                            literal("[)"))
+    return (
+        select(func.range_agg(pieces))
+        .select_from(oh)
+        .join(days, oh.weekday == cast(func.extract("isodow", days.c.day), Integer) - 1)
+        .where(oh.space_id == Space.id)
+        .scalar_subquery()
+    )
 
 
-def _during(window):
-    return func.tstzrange(window.start, window.end, literal("[)"))
+def _within_terms(w: BoundWindow) -> ColumnElement[bool]:
+    """SQL (rules 5b and 5c): the window's local days lie in the space's period and advance window."""
+    return and_(
+        or_(Space.available_from.is_(None), Space.available_from <= w.first_day),
+        or_(Space.available_until.is_(None), Space.available_until >= w.last_day),
+        or_(Space.max_days_in_advance.is_(None), w.last_day - w.today <= Space.max_days_in_advance),
+    )
+
+
+def _during(start, end):
+    return func.tstzrange(start, end, literal("[)"))
 
 
 # _per_space: the booking and closure checks are asked per candidate space, through the index
@@ -93,29 +158,51 @@ def _during(window):
 # underestimates badly (150 ms with 2 million bookings). OFFSET 0 keeps the subquery correlated.
 
 
-def no_booking_during(window) -> ColumnElement[bool]:
-    """Criterion: no slot-holding booking of the space overlaps the window."""
+def no_booking_during(start, end) -> ColumnElement[bool]:
+    """Criterion (rule 5f): no slot-holding booking of the space overlaps [start, end)."""
     return ~exists(
         select(1)
         .where(
             Booking.space_id == Space.id,
             Booking.status.in_([s.value for s in SLOT_HOLDING]),
-            Booking.during.op("&&")(_during(window)),
+            Booking.during.op("&&")(_during(start, end)),
         )
         .offset(0)  # see _per_space
     )
 
 
-def no_closure_during(window) -> ColumnElement[bool]:
-    """Criterion: the space is not closed during the window."""
+def no_closure_during(start, end) -> ColumnElement[bool]:
+    """Criterion (rule 5e): the space is not closed during [start, end)."""
     return ~exists(
-        select(1).where(Closure.space_id == Space.id, Closure.during.op("&&")(_during(window))).offset(0)
+        select(1).where(Closure.space_id == Space.id, Closure.during.op("&&")(_during(start, end))).offset(0)
     )
 
 
-def free_during(window) -> ColumnElement[bool]:
-    """Criterion: the space exists, is open, not closed and not booked during the window."""
-    return and_(open_on(window.day), opening_covers(window), no_closure_during(window), no_booking_during(window))
+def free_throughout(w: BoundWindow) -> ColumnElement[bool]:
+    """Criterion (rule 5): the whole window lies in the space's free time (bookability.free_time)."""
+    return and_(
+        w.start >= w.now,  # 5d: nothing that has begun
+        _within_terms(w),
+        func.coalesce(openings_between(w).op("@>")(_during(w.start, w.end)), False),
+        no_closure_during(w.start, w.end),
+        no_booking_during(w.start, w.end),
+    )
+
+
+_EMPTY = literal_column("'{}'::tstzmultirange")
+
+
+def free_some_time(w: BoundWindow) -> ColumnElement[bool]:
+    """Criterion (rule 5): some of a window of whole local days is free time (bookability.free_time non-empty)."""
+    window = _during(w.from_, w.end)
+    closed = select(func.range_agg(Closure.during)).where(
+        Closure.space_id == Space.id, Closure.during.op("&&")(window)).scalar_subquery()
+    taken = select(func.range_agg(Booking.during)).where(
+        Booking.space_id == Space.id, Booking.status.in_([s.value for s in SLOT_HOLDING]),
+        Booking.during.op("&&")(window)).scalar_subquery()
+    free = (openings_between(w).op("*")(func.tstzmultirange(window))
+            .op("-")(func.coalesce(closed, _EMPTY)).op("-")(func.coalesce(taken, _EMPTY)))
+    return and_(_within_terms(w), func.coalesce(~func.isempty(free), False))
 
 
 def _geography(lon: float, lat: float):
@@ -143,61 +230,35 @@ def in_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> C
     return func.ST_Intersects(Space.location, func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326))
 
 
-class BoundWindow:
-    """A TimeWindow's values as named bind parameters, so one statement serves every window of its shape."""
-
-    def __init__(self, prefix: str, to_midnight: bool):
-        def param(name, type_):
-            return bindparam(f"{prefix}_{name}", type_=type_)
-
-        self.prefix = prefix
-        self.day = param("day", Date())
-        self.weekday = param("weekday", Integer())
-        self.before = param("before", Integer())
-        self.starts = param("starts", Time())
-        self.ends = None if to_midnight else param("ends", Time())
-        self.start = param("start", DateTime(timezone=True))
-        self.end = param("end", DateTime(timezone=True))
-
-    @staticmethod
-    def values(prefix: str, window) -> dict:
-        """The bind values for a concrete TimeWindow."""
-        values = {"day": window.day, "weekday": window.weekday, "before": window.before, "starts": window.starts,
-                  "start": window.start, "end": window.end}
-        if window.ends is not None:
-            values["ends"] = window.ends
-        return {f"{prefix}_{k}": v for k, v in values.items()}
-
-
-def search_spaces(search, *, today: date) -> Select:
-    """Spaces matching a SpaceSearch, with distance (metres, when a place is given), sorted and limited."""
-    shape, values = _search_shape(search, today)
+def search_spaces(search, *, now: datetime) -> Select:
+    """Spaces matching a SpaceSearch asked at `now`, with distance (metres, when a place is given), sorted and limited."""
+    shape, values = _search_shape(search, now)
     return _search_statement(shape).params(values)
 
 
-def free_now_column(window) -> tuple:
-    """A column saying whether each space is free in `window` (e.g. now), and its bind values."""
-    return _free_during_column(window.ends is None), BoundWindow.values("now", window)
+def free_now_column(now: datetime, minutes: int = 1) -> tuple:
+    """A column saying whether each space is free from `now` for a few minutes, and its bind values."""
+    return _free_now_column(), window_values("now", now, now + timedelta(minutes=minutes), now)
 
 
-@lru_cache(maxsize=2)
-def _free_during_column(to_midnight: bool):
-    return free_during(BoundWindow("now", to_midnight)).label("free_now")
+@lru_cache(maxsize=1)
+def _free_now_column():
+    return free_throughout(BoundWindow("now")).label("free_now")
 
 
-def _search_shape(search, today: date) -> tuple[tuple, dict]:
+def _search_shape(search, now: datetime) -> tuple[tuple, dict]:
     """Which criteria a search uses (the statement's shape) and the values to bind into them."""
+    today = now.astimezone(BERLIN).date()
     values: dict = {"today": today, "limit": search.limit}
     if search.window is not None:
-        when = ("window", search.window.ends is None)
-        values |= BoundWindow.values("w", search.window)
+        when = "window"
+        values |= window_values("w", search.window.start, search.window.end, now)
     elif search.day is not None:
         whole = _local_day(search.day)
-        when = ("day",)
-        values |= {"day": search.day, "weekday": search.day.weekday(), "day_start": whole.start,
-                   "day_end": whole.end}
+        when = "day"
+        values |= window_values("w", whole.start, whole.end, now)
     else:
-        when = ("any",)
+        when = "any"
     if search.min_capacity:
         values["capacity"] = search.min_capacity
     if search.equipment:
@@ -226,17 +287,10 @@ def _search_statement(shape: tuple) -> Select:
     # Building a statement costs about a millisecond of Python; there are only a few hundred shapes.
     when, capacity, step_free, accessible_wc, equipment, kinds, free, bbox, near, sort = shape
     query = spaces_with_place()
-    if when[0] == "window":
-        query = query.where(free_during(BoundWindow("w", to_midnight=when[1])))
-    elif when[0] == "day":
-        day = bindparam("day", type_=Date())
-        whole = func.tstzrange(bindparam("day_start", type_=DateTime(timezone=True)),
-                               bindparam("day_end", type_=DateTime(timezone=True)), literal("[)"))
-        query = query.where(
-            open_on(day),
-            exists().where(OpeningHours.space_id == Space.id, OpeningHours.weekday == bindparam("weekday", type_=Integer())),
-            ~exists(select(1).where(Closure.space_id == Space.id, Closure.during.op("@>")(whole)).offset(0)),
-        )
+    if when == "window":  # free throughout the window
+        query = query.where(free_throughout(BoundWindow("w")))
+    elif when == "day":  # free some time that day
+        query = query.where(free_some_time(BoundWindow("w")))
     else:
         query = query.where(not_expired(bindparam("today", type_=Date())))
     if capacity:

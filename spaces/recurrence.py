@@ -8,8 +8,10 @@ Conventions
   computed by ``dateutil.rrule`` on *naive* local datetimes, so it steps in local calendar
   days: "Tuesday 18:00" stays 18:00 local on both sides of a daylight-saving change (16:00 UTC
   in summer, 17:00 UTC in winter). Only afterwards is each meeting converted to UTC.
-* ``ends <= starts`` means the meeting runs past midnight and ends on the next local date
-  (22:00–01:00). ``ends == starts`` is refused.
+* A meeting ends on the day it starts unless ``ends_next_day`` says it runs past midnight
+  (22:00–01:00, "endet am Folgetag"); then ``ends`` must be at or before ``starts``. Without
+  it, ``ends <= starts`` is refused ("20:00–18:00" is a typo, not 22 hours), and so is
+  ``ends == starts``.
 * ``until`` is the last local date on which a meeting may *start* (inclusive).
 * MONTHLY repeats on the day of the month of ``first_day`` (every 15th). A month without that
   day is skipped, as RFC 5545 and ``rrule`` do: a series on the 31st has no meeting in
@@ -140,6 +142,7 @@ class SeriesRequest:
     count: int | None = None  # number of meetings (exactly one of until/count unless ONCE)
     fold: int | None = None  # ambiguous wall time: 0 = first (CEST), 1 = second (CET), None = undecided
     monthly_by_weekday: bool = False  # MONTHLY only: n-th weekday of the month instead of day of month
+    ends_next_day: bool = False  # the meeting runs past midnight and ends on the next local date
 
     def __post_init__(self) -> None:
         if not isinstance(self.first_day, date) or isinstance(self.first_day, datetime):
@@ -170,8 +173,20 @@ class SeriesRequest:
                 "Bei der doppelten Uhrzeit bitte die erste (Sommerzeit) oder die zweite (Winterzeit) wählen.",
                 "invalid_fold",
             )
-        if _wall(self.starts) == _wall(self.ends):
+        if not isinstance(self.ends_next_day, bool):
+            raise TypeError(f"ends_next_day must be a bool, got {self.ends_next_day!r}")
+        if _wall(self.starts) == _wall(self.ends) and not self.ends_next_day:
             raise RecurrenceError("Beginn und Ende sind gleich.", "same_time")
+        if _wall(self.ends) < _wall(self.starts) and not self.ends_next_day:
+            raise RecurrenceError(
+                "Das Ende liegt vor dem Beginn. Geht der Termin über Mitternacht, bitte „endet am Folgetag“ wählen.",
+                "ends_before_start",
+            )
+        if _wall(self.ends) > _wall(self.starts) and self.ends_next_day:
+            raise RecurrenceError(
+                "Ein Termin, der am Folgetag endet, endet dort vor seiner Anfangszeit (höchstens 24 Stunden).",
+                "longer_than_a_day",
+            )
 
         if frequency is Frequency.ONCE:
             if self.until is not None or self.count is not None:
@@ -203,8 +218,8 @@ class SeriesRequest:
 
     @property
     def past_midnight(self) -> bool:
-        """Whether each meeting ends on the next local date (ends <= starts)."""
-        return _wall(self.ends) <= _wall(self.starts)
+        """Whether each meeting ends on the next local date."""
+        return self.ends_next_day
 
     @property
     def dtstart(self) -> datetime:

@@ -1,4 +1,4 @@
-"""Raumvergabe (QM only): give the open needs their weekly rooms in one round, then confirm it in one go."""
+"""Raumvergabe (QM only): give the open needs their weekly rooms in one round, then book exactly that round."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from . import notifications
+from .clock import BERLIN, now_utc
 from .db import db
+from .errors import Conflict
 from .labels import WEEKDAYS
-from .models import Need, NeedStatus, Organisation, Space
-from .rounds import RoundError, confirm_round, plan_round, round_facts
+from .models import AllocationRound, Need, NeedStatus, Organisation, RoundStatus, Space
+from .rounds import Change, RoundError, confirm_round, plan_from_json, plan_round, round_changes, round_facts, store_round
 
 bp = Blueprint("rounds", __name__)
 
@@ -29,79 +32,131 @@ def _open_needs() -> list[Need]:
 
 def _selected(values: list[str]) -> list[Need]:
     """The open needs among the ids given (unknown, closed or malformed ids are ignored), oldest first."""
-    ids = {int(v) for v in values if v.strip().isdigit()}
+    ids = {int(v) for v in values if v.strip().isdigit() and len(v.strip()) < 10}
     if not ids:
         return []
     return list(db.session.scalars(
-        select(Need).where(Need.id.in_(ids), Need.status == NeedStatus.OPEN).order_by(Need.created_at, Need.id)))
+        select(Need).where(Need.id.in_(ids), Need.status == NeedStatus.OPEN).order_by(Need.created_at, Need.id)
+        .limit(MAX_NEEDS)))
 
 
-def _compute(needs: list[Need]):
+def _compute_and_store(needs: list[Need]) -> AllocationRound:
+    """Compute the round for these needs now and keep it as it will be shown."""
+    now = now_utc()
     data = round_facts(db.session, needs)
-    plan = plan_round(data.needs, data.facts, walk_minutes=data.walk_minutes)
+    plan = plan_round(data.needs, data.facts, now=now, walk_minutes=data.walk_minutes)
     plan.unmet.update(data.broken)
-    return plan
+    return store_round(db.session, plan, [n.id for n in needs], current_user, now)
 
 
-def _rows(needs: list[Need], plan):
-    org_ids = {n.organisation_id for n in needs if n.organisation_id}
+def _rows(stored: AllocationRound):
+    """The round's needs, who gets what (as stored) and who stays without a room, for the page."""
+    plan = plan_from_json(stored.plan)
+    booked = stored.plan.get("booked", {})
+    needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_(stored.plan["needs"])))}
+    org_ids = {n.organisation_id for n in needs.values() if n.organisation_id}
     orgs = dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids)))
                 .all()) if org_ids else {}
     space_ids = {p.space_id for p in plan.assignments.values()}
     spaces = dict(db.session.execute(select(Space.id, Space.name).where(Space.id.in_(space_ids))).all()) \
         if space_ids else {}
     served, unmet = [], []
-    for need in needs:
+    for nid in stored.plan["needs"]:
+        need = needs.get(nid)
+        if need is None:
+            continue
         group = orgs.get(need.organisation_id, "–")
-        if need.id in plan.assignments:
-            p = plan.assignments[need.id]
+        if nid in plan.assignments:
+            p = plan.assignments[nid]
             served.append({"need": need, "group": group, "space": spaces.get(p.space_id, p.space_id),
                            "space_id": p.space_id, "weekday": str(WEEKDAYS[p.weekday]),
                            "starts": p.starts.strftime("%H:%M"), "ends": p.ends.strftime("%H:%M"),
-                           "dates": len(p.dates), "wanted": p.wanted, "score": p.score, "reasons": p.reasons})
-        elif need.id in plan.unmet:
-            unmet.append({"need": need, "group": group, "reason": plan.unmet[need.id]})
-    return served, unmet
+                           "dates": len(p.dates), "wanted": p.wanted, "score": p.score, "reasons": p.reasons,
+                           "booked": booked.get(str(nid))})
+        elif nid in plan.unmet:
+            unmet.append({"need": need, "group": group, "reason": plan.unmet[nid]})
+    return plan, [needs[n] for n in stored.plan["needs"] if n in needs], served, unmet
+
+
+def _page(stored: AllocationRound, *, changes=(), error=None, status=200):
+    plan, needs, served, unmet = _rows(stored)
+    return render_template("rounds/result.html", round=stored, plan=plan, needs=needs, served=served, unmet=unmet,
+                           changes=changes, error=error, BERLIN=BERLIN), status
 
 
 @bp.get("/verwaltung/raumvergabe")
 @login_required
 def index():
-    """The open needs to choose from; with ?berechnen=1 the computed round for the ticked ones."""
+    """The open needs to choose from."""
     _require_qm()
-    if request.args.get("berechnen"):
-        needs = _selected(request.args.getlist("need"))
-        if not needs:
-            flash(gettext("Bitte mindestens einen offenen Bedarf auswählen."))
-            return redirect(url_for("rounds.index"))
-        plan = _compute(needs)
-        served, unmet = _rows(needs, plan)
-        return render_template("rounds/result.html", needs=needs, plan=plan, served=served, unmet=unmet,
-                               error=None)
     return render_template("rounds/index.html", needs=_open_needs())
 
 
-@bp.post("/verwaltung/raumvergabe/bestaetigen")
+@bp.post("/verwaltung/raumvergabe/berechnen")
 @login_required
-def confirm():
-    """Recompute the round for the same needs and book it in one transaction (all or nothing)."""
+def compute():
+    """Compute a round for the ticked open needs, keep it as shown, and show it."""
     _require_qm()
     needs = _selected(request.form.getlist("need"))
     if not needs:
         flash(gettext("Bitte mindestens einen offenen Bedarf auswählen."))
         return redirect(url_for("rounds.index"))
-    plan = _compute(needs)
-    try:
-        confirm_round(db.session, plan, {n.id: n for n in needs}, current_user)
-    except RoundError as err:
-        db.session.rollback()
-        needs = _selected(request.form.getlist("need"))
-        plan = _compute(needs)
-        served, unmet = _rows(needs, plan)
-        message = gettext("Die Vergabe wurde nicht gebucht, nichts davon ist gespeichert: %(reason)s",
-                          reason=err.message)
-        return render_template("rounds/result.html", needs=needs, plan=plan, served=served, unmet=unmet,
-                               error=message), 409
+    stored = _compute_and_store(needs)
     db.session.commit()
-    flash(gettext("%(n)s Gruppen haben einen Raum.", n=plan.served))
-    return redirect(url_for("rounds.index"))
+    return redirect(url_for("rounds.show", round_id=stored.id), code=303)
+
+
+def _round_or_404(round_id: int, *, lock: bool = False) -> AllocationRound:
+    stored = db.session.get(AllocationRound, round_id, with_for_update=lock, populate_existing=lock)
+    if stored is None:
+        abort(404, description=gettext("Diese Vergaberunde gibt es nicht."))
+    return stored
+
+
+@bp.get("/verwaltung/raumvergabe/<int:round_id>")
+@login_required
+def show(round_id: int):
+    """A round as computed (and, once confirmed, what it booked)."""
+    _require_qm()
+    return _page(_round_or_404(round_id))
+
+
+@bp.post("/verwaltung/raumvergabe/<int:round_id>/bestaetigen")
+@login_required
+def confirm(round_id: int):
+    """Book exactly the round as shown, all or nothing; if the world changed since, say what and show it anew."""
+    _require_qm()
+    stored = _round_or_404(round_id, lock=True)  # a second confirmation waits, then finds it decided
+    if stored.status != RoundStatus.SHOWN:
+        raise Conflict(gettext("Diese Vergaberunde ist schon bestätigt oder durch eine neuere ersetzt."))
+    plan = plan_from_json(stored.plan)
+    ids = stored.plan["needs"]
+    needs = {n.id: n for n in db.session.scalars(
+        select(Need).where(Need.id.in_(ids)).order_by(Need.id).with_for_update())}
+    changes = round_changes(db.session, plan, needs, current_user)
+    booked = None
+    if not changes:
+        try:
+            booked = confirm_round(db.session, plan, needs, current_user)
+        except RoundError as err:  # another request won a slot between the check and the write
+            changes = [Change(err.need_id, err.message)]
+    if changes:
+        still_open = [needs[n] for n in ids if n in needs and needs[n].status == NeedStatus.OPEN]
+        newer = _compute_and_store(still_open) if still_open else None
+        stored.status, stored.decided_at, stored.decided_by_id = RoundStatus.SUPERSEDED, now_utc(), current_user.id
+        stored.superseded_by_id = newer.id if newer else None
+        db.session.commit()
+        message = gettext("Seit der Berechnung hat sich etwas geändert; nichts wurde gebucht. "
+                          "Hier die neu berechnete Vergabe zum Prüfen und Bestätigen.")
+        if newer is None:
+            return _page(stored, changes=changes, error=message, status=409)
+        return _page(newer, changes=changes, error=message, status=409)
+    stored.status, stored.decided_at, stored.decided_by_id = RoundStatus.CONFIRMED, now_utc(), current_user.id
+    stored.plan = {**stored.plan, "booked": {str(k): v for k, v in booked.per_need.items()}}
+    db.session.commit()
+    notifications.send_all(booked.mails)
+    confirmed = sum(v["confirmed"] for v in booked.per_need.values())
+    requested = sum(v["requested"] for v in booked.per_need.values())
+    flash(gettext("Vergabe gebucht: %(confirmed)s Termine bestätigt, %(requested)s angefragt "
+                  "(die Raumverwaltung entscheidet).", confirmed=confirmed, requested=requested))
+    return redirect(url_for("rounds.show", round_id=stored.id))

@@ -15,11 +15,9 @@ treated as colliding: a round plans one season, and this errs on the safe side.)
 
 Who books
 ---------
-:func:`spaces.bookings.book` only lets members of the organisation book for it, and this module
-does not change those rules. The QM therefore books *in the name of the need's creator*
-(``Need.created_by``): he must still be an active member of the need's organisation, otherwise the
-round is refused with a German message before anything is written. The audit entry
-``round.confirmed`` records the QM as the actor.
+The QM who confirms books every assignment for the need's group through
+:func:`spaces.booking_service.request_booking`, like any other booking (a QM admin may act for
+any group, rule 3 of :mod:`spaces.bookability`); who entered the need does not matter.
 """
 
 from __future__ import annotations
@@ -27,10 +25,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from .allocation import Candidate, Slot, allocate, greedy_first_fit
+from .availability import BERLIN, Interval
 from .proposals import NeedSpec, Proposal, SpaceFacts, propose
+from .recurrence import Frequency, SeriesRequest
 
 __all__ = [
     "REFERENCE_MONDAY",
@@ -76,6 +76,33 @@ class RoundPlan:
     @property
     def served(self) -> int:
         return len(self.assignments)
+
+
+def plan_to_json(plan: RoundPlan, need_ids: list) -> dict:
+    """The plan as stored with an AllocationRound: exactly what the QM is shown and what confirming books."""
+    return {
+        "needs": [int(n) for n in need_ids],
+        "assignments": [
+            {"need_id": int(nid), "space_id": int(p.space_id), "weekday": p.weekday, "starts": p.starts.isoformat(),
+             "ends": p.ends.isoformat(), "wanted": p.wanted, "score": p.score, "reasons": list(p.reasons),
+             "dates": [[d.start.isoformat(), d.end.isoformat()] for d in p.dates]}
+            for nid, p in plan.assignments.items()
+        ],
+        "unmet": {str(nid): reason for nid, reason in plan.unmet.items()},
+        "greedy_served": plan.greedy_served,
+    }
+
+
+def plan_from_json(data: dict) -> RoundPlan:
+    """The RoundPlan of a stored round (ranked proposals are not stored)."""
+    plan = RoundPlan(greedy_served=data.get("greedy_served", 0))
+    for a in data.get("assignments", []):
+        plan.assignments[a["need_id"]] = Proposal(
+            space_id=a["space_id"], weekday=a["weekday"], starts=time.fromisoformat(a["starts"]),
+            ends=time.fromisoformat(a["ends"]), wanted=a["wanted"], score=a["score"], reasons=tuple(a["reasons"]),
+            dates=tuple(Interval(datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e in a["dates"]))
+    plan.unmet = {int(nid): reason for nid, reason in data.get("unmet", {}).items()}
+    return plan
 
 
 def slot_of(p: Proposal) -> Slot:
@@ -130,7 +157,7 @@ def unmet_reason(spec: NeedSpec, facts: list[SpaceFacts], *, had_proposals: bool
 
 
 def plan_round(needs: list[tuple[Hashable, NeedSpec]], facts_by_need: dict[Hashable, list[SpaceFacts]], *,
-               per_need: int = 10, walk_minutes: dict[Hashable, int | None] | None = None) -> RoundPlan:
+               now: datetime, per_need: int = 10, walk_minutes: dict[Hashable, int | None] | None = None) -> RoundPlan:
     """Best conflict-free assignment of weekly slots to needs; see the module docstring.
 
     `facts_by_need` may contain spaces that fail a need's hard filters (``propose`` drops them); they
@@ -144,7 +171,7 @@ def plan_round(needs: list[tuple[Hashable, NeedSpec]], facts_by_need: dict[Hasha
     by_slot: dict = {}  # (need_id, slot_id) -> Proposal
     proposals_by_need: dict = {}
     for nid, spec in needs:
-        proposals = propose(spec, facts_by_need.get(nid, ()), limit=per_need)
+        proposals = propose(spec, facts_by_need.get(nid, ()), now=now, limit=per_need)
         proposals_by_need[nid] = proposals
         for p in proposals:
             slot = slot_of(p)
@@ -207,70 +234,122 @@ def round_facts(session, needs) -> RoundInput:
     return out
 
 
-def _series_request(p: Proposal):
-    from .availability import BERLIN
-    from .recurrence import Frequency, SeriesRequest
-
+def proposal_series(p: Proposal) -> SeriesRequest:
+    """The series a proposal's free dates belong to: weekly from the first to the last (once for one date)."""
     first = p.dates[0].start.astimezone(BERLIN).date()
     last = p.dates[-1].start.astimezone(BERLIN).date()
+    if first == last:
+        return SeriesRequest(first_day=first, starts=p.starts, ends=p.ends, frequency=Frequency.ONCE)
     return SeriesRequest(first_day=first, starts=p.starts, ends=p.ends, frequency=Frequency.WEEKLY, until=last)
 
 
-def confirm_round(session, plan: RoundPlan, needs: dict, user) -> list:
+@dataclass
+class Booked:
+    """What confirming a round wrote: bookings, mails to send, and per need how many dates are confirmed
+    (instant spaces) or requested (the space's managers decide)."""
+
+    created: list = field(default_factory=list)
+    mails: list = field(default_factory=list)
+    per_need: dict = field(default_factory=dict)  # need_id -> {"confirmed": n, "requested": m}
+
+
+def confirm_round(session, plan: RoundPlan, needs: dict, user) -> Booked:
     """Book every assignment of `plan` as a weekly series of its free dates, all in one transaction.
 
-    `needs`: need_id -> Need. `user`: the QM confirming (audit actor). Each series is booked in the
-    name of the need's creator (see the module docstring), requested or confirmed per the space's
-    booking mode. If any need cannot be booked, nothing of the round is kept and :class:`RoundError`
-    says which need and space failed. Met needs get status "met". Returns the bookings created.
+    `needs`: need_id -> Need. `user`: the QM confirming, who books for each need's group
+    (requested or confirmed per the space's booking mode). If any need cannot be booked, nothing
+    of the round is kept and :class:`RoundError` says which need and space failed and why, per
+    date. Met needs get status "met".
     """
+    from . import booking_service
     from . import bookings as rules
-    from .models import NeedStatus, Organisation, Space, User
-    from .recurrence import describe, rrule_text
+    from .models import NeedStatus, Organisation, Space
 
-    created: list = []
-    try:
-        with session.begin_nested():
-            for nid, p in plan.assignments.items():
-                need = needs[nid]
-                space = session.get(Space, p.space_id)
-                label = f"„{need.title}“ in {space.name if space else p.space_id}"
-                if space is None:
-                    raise RoundError(f"{label}: Den Raum gibt es nicht mehr.", nid, p.space_id)
-                if need.status != NeedStatus.OPEN:
-                    raise RoundError(f"„{need.title}“ ist nicht mehr offen.", nid, p.space_id)
-                organisation = session.get(Organisation, need.organisation_id) if need.organisation_id else None
-                creator = session.get(User, need.created_by_id) if need.created_by_id else None
-                if organisation is None:
-                    raise RoundError(f"„{need.title}“ gehört zu keiner Gruppe; dafür kann nicht gebucht werden.",
-                                     nid, p.space_id)
-                if creator is None or not creator.is_active or not creator.member_of(organisation.id):
-                    raise RoundError(
-                        f"Für „{need.title}“ kann nicht gebucht werden: Wer den Bedarf angelegt hat, ist nicht "
-                        f"(mehr) Mitglied von {organisation.name}.", nid, p.space_id)
-                if not p.dates:
-                    raise RoundError(f"{label}: Kein Termin ist frei.", nid, p.space_id)
-                recurrence = _series_request(p)
-                series = rules.new_series(space, creator, organisation, recurrence, rrule_text(recurrence),
-                                          describe(recurrence))
-                try:
-                    result = rules.book(session, space=space, user=creator, organisation=organisation,
-                                        intervals=list(p.dates), attendees=need.group_size,
-                                        purpose=need.title, series=series, skip_conflicts=False)
-                except rules.SlotTaken as err:
-                    raise RoundError(f"{label}: {err}", nid, p.space_id) from err
-                except (rules.BookingRefused, rules.Forbidden) as err:
-                    detail = str(err)
-                    problems = getattr(err, "problems", None)
-                    if problems:
-                        detail += " " + " ".join(sorted({x for c in problems for x in c.problems}))
-                    raise RoundError(f"{label}: {detail}", nid, p.space_id) from err
-                created.extend(result.created)
-                need.status = NeedStatus.MET
-                rules.audit(session, user, "round.confirmed", need, space_id=space.id, weekday=p.weekday,
-                            starts=p.starts.isoformat(), ends=p.ends.isoformat(), dates=len(p.dates),
-                            wanted=p.wanted, series_id=str(series.id), score=p.score)
-            session.flush()
-    except RoundError:
-        raise  # the savepoint is rolled back: no booking and no status change of the round is kept
-    return created
+    booked = Booked()
+    with session.begin_nested():
+        for nid, p in plan.assignments.items():
+            need = needs[nid]
+            space = session.get(Space, p.space_id)
+            label = f"„{need.title}“ in {space.name if space else p.space_id}"
+            if space is None:
+                raise RoundError(f"{label}: Den Raum gibt es nicht mehr.", nid, p.space_id)
+            if need.status != NeedStatus.OPEN:
+                raise RoundError(f"„{need.title}“ ist nicht mehr offen.", nid, p.space_id)
+            organisation = session.get(Organisation, need.organisation_id) if need.organisation_id else None
+            if organisation is None:
+                raise RoundError(f"„{need.title}“ gehört zu keiner Gruppe; dafür kann nicht gebucht werden.",
+                                 nid, p.space_id)
+            if not p.dates:
+                raise RoundError(f"{label}: Kein Termin ist frei.", nid, p.space_id)
+            try:
+                outcome = booking_service.request_booking(
+                    session, user=user, organisation=organisation, space=space, slots=list(p.dates),
+                    attendees=need.group_size, purpose=need.title, recurrence=proposal_series(p))
+            except rules.BookingRefused as err:
+                raise RoundError(f"{label}: {err.message} {rules.per_date(err.problems)}".strip(),
+                                 nid, p.space_id) from err
+            except rules.Forbidden as err:
+                raise RoundError(f"{label}: {err.message}", nid, p.space_id) from err
+            booked.created.extend(outcome.created)
+            booked.mails.extend(outcome.mails)
+            booked.per_need[nid] = {"confirmed": len(outcome.created) if outcome.confirmed else 0,
+                                    "requested": 0 if outcome.confirmed else len(outcome.created)}
+            need.status = NeedStatus.MET
+            rules.audit(session, user, "round.confirmed", need, space_id=space.id, weekday=p.weekday,
+                        starts=p.starts.isoformat(), ends=p.ends.isoformat(), dates=len(p.dates),
+                        wanted=p.wanted, series_id=str(outcome.series.id) if outcome.series else None,
+                        score=p.score, confirmed=outcome.confirmed)
+        session.flush()
+    return booked
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something that changed since a round was shown and keeps it from being booked as shown (German)."""
+
+    need_id: int
+    text: str
+
+
+def round_changes(session, plan: RoundPlan, needs: dict, user) -> list[Change]:
+    """What stands against booking `plan` exactly as shown, now: closed needs, spaces gone, dates no longer
+    bookable (each with its reason, asked through the booking service without writing)."""
+    from . import booking_service
+    from . import bookings as rules
+    from .models import NeedStatus, Organisation, Space
+
+    changes = []
+    for nid, p in plan.assignments.items():
+        need = needs.get(nid)
+        if need is None:
+            changes.append(Change(nid, "Diesen Bedarf gibt es nicht mehr."))
+            continue
+        if need.status != NeedStatus.OPEN:
+            changes.append(Change(nid, f"„{need.title}“ ist nicht mehr offen."))
+            continue
+        space = session.get(Space, p.space_id)
+        organisation = session.get(Organisation, need.organisation_id) if need.organisation_id else None
+        if space is None:
+            changes.append(Change(nid, f"„{need.title}“: den Raum gibt es nicht mehr."))
+            continue
+        try:
+            outcome = booking_service.request_booking(
+                session, user=user, organisation=organisation, space=space, slots=list(p.dates),
+                attendees=need.group_size, purpose=need.title, dry_run=True)
+        except rules.Forbidden as err:
+            changes.append(Change(nid, f"„{need.title}“: {err.message}"))
+            continue
+        if outcome.skipped:
+            changes.append(Change(nid, f"„{need.title}“ in {space.name}: {rules.per_date(outcome.skipped)}"))
+    return changes
+
+
+def store_round(session, plan: RoundPlan, need_ids: list, user, now: datetime):
+    """Keep the round as shown, so that confirming books exactly it."""
+    from .models import AllocationRound
+
+    stored = AllocationRound(plan=plan_to_json(plan, need_ids), computed_at=now,
+                             computed_by_id=user.id if user else None)
+    session.add(stored)
+    session.flush()
+    return stored

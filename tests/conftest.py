@@ -23,6 +23,11 @@ from spaces.db import db
 
 SERVER_ENV = "RAUMFINDER_TEST_SERVER_URL"
 
+# "Now" for every test, unless a test sets its own: the service's clock never reads the real time in
+# tests, so the suite passes on any date. RAUMFINDER_TEST_NOW moves it (CI runs the suite once more
+# with it two years ahead, see .ci/run); tests about dates relative to today must pass either way.
+DEFAULT_TEST_NOW = "2026-11-23T10:00:00+01:00"
+
 
 def _server_url():
     url = os.environ.get(SERVER_ENV)
@@ -54,6 +59,49 @@ def throwaway_database(prefix: str = "raumfinder_test"):
             yield server.set(database=name).render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class FixedClock:
+    """The service's clock in a test: fixed at `now` until the test sets another instant."""
+
+    def __init__(self, now):
+        self.set(now)
+
+    def set(self, moment):
+        """Fix the clock at an aware instant."""
+        from spaces import clock
+
+        clock.fix(moment)
+        self.now = clock.now_utc()
+
+    def advance(self, delta):
+        """Move the clock forward (or back) by a timedelta."""
+        self.set(self.now + delta)
+
+    @property
+    def today(self):
+        from spaces.clock import today_local
+
+        return today_local()
+
+
+def base_now():
+    """The instant the clock shows at the start of each test (RAUMFINDER_TEST_NOW, or the default)."""
+    from spaces.clock import parse_instant
+
+    return parse_instant(os.environ.get("RAUMFINDER_TEST_NOW") or DEFAULT_TEST_NOW)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The service's one clock, fixed for this test (tests move it with clock.set / clock.advance)."""
+    from spaces import clock as service_clock
+
+    fixed = FixedClock(base_now())
+    try:
+        yield fixed
+    finally:
+        service_clock.fix(None)
 
 
 class BoundSession(FlaskSQLAlchemySession):

@@ -1,9 +1,8 @@
 """Booking: the rules (spaces.bookings), the HTML pages, the JSON API and the iCalendar feeds.
 
-The app's "now" is real time (these tests were written on 23 November 2026), so every slot
-lies well in the future: Tuesdays from 7 December 2027 (winter time, and no more than 400 days
-ahead, the feeds' horizon) and the daylight-saving changes of 2027. The earliest date used,
-5 October 2027, is when this file needs new dates. The rooms are built here with hand-written
+The service's clock stands at Monday 23 November 2026, 10:00 in Hannover (the `now` fixture
+below), so every slot lies in the future: Tuesdays from 7 December 2027 (winter time, and no
+more than 400 days ahead, the feeds' horizon) and the daylight-saving changes of 2027. The rooms are built here with hand-written
 opening hours, mostly "Tuesday 17:00–22:00", so that every expectation can be worked out by
 hand: Tuesday 7 December 2027, 18:00–20:00 in Hannover is 17:00–19:00 UTC.
 
@@ -27,7 +26,7 @@ from sqlalchemy.dialects.postgresql import Range
 from werkzeug.security import generate_password_hash
 
 from factories import create_booking, create_organisation, create_space, csrf_of, log_in, make_manager, utc
-from spaces import accounts
+from spaces import accounts, booking_service
 from spaces import bookings as rules
 from spaces.models import (
     AuditEntry,
@@ -51,6 +50,13 @@ TAKEN = "Zu dieser Zeit ist der Raum schon belegt."
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def now(clock):
+    """Monday 23 November 2026, 10:00 in Hannover, whatever the date of the test run."""
+    clock.set(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
+    return clock.now
 
 
 @pytest.fixture(autouse=True)
@@ -226,7 +232,8 @@ REFUSALS = [
     pytest.param(lambda s, w: {"attendees": 21}, "Der Raum fasst 20 Personen, angefragt sind 21.", id="capacity"),
     pytest.param(lambda s, w: {"attendees": 0}, "Bitte die Zahl der Teilnehmenden angeben (mindestens 1).",
                  id="no-attendees"),
-    pytest.param(_set(max_days_in_advance=3), "Buchbar höchstens 3 Tage im Voraus.", id="max-days-in-advance"),
+    pytest.param(_set(max_days_in_advance=3), "Buchbar höchstens 3 Tage im Voraus (bis einschließlich 26.11.2026).",
+                 id="max-days-in-advance"),
     pytest.param(lambda s, w: {"date": "2026-11-17"}, "Dieser Termin liegt in der Vergangenheit.", id="past"),
     pytest.param(_taken("confirmed"), TAKEN, id="overlaps-confirmed"),
     pytest.param(_taken("requested"), TAKEN, id="overlaps-requested"),
@@ -240,7 +247,7 @@ REFUSALS = [
 def test_each_check_refuses_with_a_german_reason(session, w, api, arrange, message):
     payload = slot(w.room, w.choir, **arrange(session, w))
     response = api_book(api, w.alice_token, payload)
-    assert response.status_code == 422, response.get_json()
+    assert response.status_code == (409 if message == TAKEN else 422), response.get_json()
     body = response.get_json()
     assert body["error"] == message
     assert [p["problems"] for p in body["problems"]] == [[message]]
@@ -285,7 +292,8 @@ def test_several_problems_of_one_slot_are_all_named(session, w, api):
     response = api_book(api, w.alice_token, slot(w.room, w.choir, start="16:00", attendees=25))
     assert response.status_code == 422
     assert response.get_json()["error"] == ("Der Raum fasst 20 Personen, angefragt sind 25. "
-                                            "Buchbar höchstens 3 Tage im Voraus. Außerhalb der Öffnungszeiten.")
+                                            "Buchbar höchstens 3 Tage im Voraus (bis einschließlich 26.11.2026). "
+                                            "Außerhalb der Öffnungszeiten.")
 
 
 @pytest.mark.parametrize("whose", ["another-group", "nonexistent"])
@@ -297,10 +305,11 @@ def test_booking_for_an_organisation_one_is_not_a_member_of_is_forbidden(session
     assert bookings_of(session, w.tenants) == []
 
 
-def test_book_refuses_a_non_member_in_the_rules_too(session, w):
+def test_book_refuses_a_non_member_in_the_service_too(session, w):
     interval = rules.Interval(utc(2027, 12, 7, 17), utc(2027, 12, 7, 19))
     with pytest.raises(rules.Forbidden, match=NOT_A_MEMBER):
-        rules.book(session, space=w.room, user=w.alice, organisation=w.tenants, intervals=[interval], attendees=5)
+        booking_service.request_booking(session, space=w.room, user=w.alice, organisation=w.tenants,
+                                        slots=[interval], attendees=5)
 
 
 @pytest.mark.parametrize("second", [("18:00", "20:00"), ("19:00", "21:00"), ("17:00", "18:01")],
@@ -309,7 +318,7 @@ def test_the_second_request_for_a_slot_is_refused(session, w, api, second):
     first = api_book(api, w.alice_token, slot(w.room, w.choir))
     assert first.status_code == 201
     response = api_book(api, w.bob_token, slot(w.room, w.tenants, start=second[0], end=second[1]))
-    assert response.status_code == 422
+    assert response.status_code == 409  # taken: the same answer as when the database's constraint notices it
     assert response.get_json()["error"] == TAKEN
     assert bookings_of(session, w.tenants) == []
 
@@ -367,7 +376,7 @@ def december_conflicts(session, w):
 
 def test_api_refuses_a_series_with_conflicts_as_a_whole(session, w, api, december_conflicts):
     response = api_book(api, w.alice_token, december_conflicts)
-    assert response.status_code == 422
+    assert response.status_code == 409  # one of them is taken
     body = response.get_json()
     assert body["error"] == "2 von 5 Terminen sind nicht buchbar."
     assert [(p["start"], p["problems"]) for p in body["problems"]] == [
@@ -397,8 +406,11 @@ def test_api_books_the_rest_with_skip_conflicts(session, w, api, december_confli
 def test_skip_conflicts_when_nothing_is_left(session, w, api):
     create_booking(session, w.room, utc(2027, 12, 7, 17), organisation_id=w.tenants.id)
     response = api_book(api, w.alice_token, slot(w.room, w.choir, skip_conflicts=True))
-    assert response.status_code == 422
-    assert response.get_json()["error"] == "Keiner der Termine ist buchbar."
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["error"] == "Keiner der Termine ist buchbar."
+    assert [(p["start"], p["problems"], p["codes"]) for p in body["problems"]] == [
+        ("2027-12-07T18:00+01:00", [TAKEN], ["taken"])]
     assert bookings_of(session, w.choir) == []
 
 
@@ -414,7 +426,7 @@ def test_html_form_lists_the_conflicting_dates_then_books_the_rest(session, w, n
     token = csrf(browser, path)
     form = _form(w.choir, "2027-12-07", "18:00", "20:00", token, frequency="weekly", until="2028-01-04")
     refused = browser.post(path, data=form)
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     page = text_of(refused)
     assert "2 von 5 Terminen sind nicht buchbar." in page
     assert f"<strong>Di 14.12.2027 18:00–20:00</strong>: {TAKEN}" in page
@@ -529,7 +541,7 @@ def test_decisions_through_the_api(session, w, api):
 
     twice = api.post(f"/api/bookings/{first['id']}/decision", json={"accept": False}, headers=bearer(token))
     assert twice.status_code == 409
-    assert twice.get_json()["error"] == "Über diese Buchung ist schon entschieden."
+    assert twice.get_json()["error"] == "Über diese Anfrage ist schon entschieden: sie ist angenommen."
     assert status_in_db(session, first["id"]) == "confirmed"
 
     bad = api.post(f"/api/bookings/{first['id']}/decision", json={"accept": "ja"}, headers=bearer(token))
@@ -906,7 +918,7 @@ def test_only_allowed_fields(session, w, api, extra, named):
     (lambda p: {**p, "frequency": "daily"},
      "f: „daily“ ist kein gültiger Wert (once, weekly, biweekly, monthly)."),
     (lambda p: {**p, "fold": 2}, "fold: 0 (erste, Sommerzeit) oder 1 (zweite, Winterzeit)."),
-    (lambda p: {**p, "is_public": "ja"}, "is_public und skip_conflicts sind true oder false."),
+    (lambda p: {**p, "is_public": "ja"}, "is_public: true oder false."),
 ], ids=["missing", "empty-object", "bad-month", "german-date", "bad-time", "bad-number", "bad-frequency",
         "bad-fold", "bad-bool"])
 def test_bad_input_is_400(session, w, api, change, message):

@@ -23,6 +23,7 @@ from spaces.proposals import (
 )
 
 UTC = timezone.utc
+NOW = datetime(2027, 1, 4, 9, tzinfo=BERLIN)  # asked well before every season below
 TUE = 1
 THU = 3
 
@@ -60,7 +61,7 @@ def test_meeting_dates_are_the_weekdays_of_the_season():
 
 def test_one_booking_gives_nine_of_ten_and_earliest_start():
     booked = Interval(local(date(2027, 3, 16), 18), local(date(2027, 3, 16), 20))
-    [p] = propose(need(), [space(busy=[booked])])
+    [p] = propose(need(), [space(busy=[booked])], now=NOW)
     assert (p.weekday, p.starts, p.ends) == (TUE, time(17), time(19))  # every start loses 16 March
     assert p.wanted == 10 and len(p.dates) == 9
     assert p.reasons[0] == "9 von 10 Terminen frei"
@@ -72,21 +73,21 @@ def test_one_booking_gives_nine_of_ten_and_earliest_start():
 def test_booking_early_moves_the_start_later():
     # Booked 17-18 every Tuesday: 17:00 and 17:30 lose all dates, 18:00 keeps all ten.
     busy = [Interval(local(d, 17), local(d, 18)) for d in meeting_dates(SPRING, TUE)]
-    [p] = propose(need(), [space(busy=busy)])
+    [p] = propose(need(), [space(busy=busy)], now=NOW)
     assert p.starts == time(18) and p.ends == time(20) and len(p.dates) == 10
 
 
 def test_closure_and_availability_window_reduce_dates():
     closed = Interval(datetime(2027, 3, 29, tzinfo=UTC), datetime(2027, 4, 12, tzinfo=UTC))  # Easter: 30 Mar, 6 Apr
-    [p] = propose(need(), [space(closures=[closed], available_until=date(2027, 4, 20))])
+    [p] = propose(need(), [space(closures=[closed], available_until=date(2027, 4, 20))], now=NOW)
     # 2,9,16,23 Mar and 13,20 Apr free; 27 Apr and 4 May after available_until
     assert len(p.dates) == 6 and p.wanted == 10
 
 
 def test_no_free_date_drops_the_proposal_and_short_window_gives_nothing():
-    assert propose(need(), [space(hours=[WeeklyHours(THU, time(17), time(22))])]) == []
+    assert propose(need(), [space(hours=[WeeklyHours(THU, time(17), time(22))])], now=NOW) == []
     short = TimePattern((TUE,), time(17), time(18), date(2027, 3, 2), date(2027, 3, 9))
-    assert propose(need(short), [space()]) == []
+    assert propose(need(short), [space()], now=NOW) == []
 
 
 @pytest.mark.parametrize(
@@ -102,7 +103,7 @@ def test_no_free_date_drops_the_proposal_and_short_window_gives_nothing():
     ],
 )
 def test_hard_filters(kw, facts):
-    assert propose(need(**kw), [space(**facts)]) == []
+    assert propose(need(**kw), [space(**facts)], now=NOW) == []
 
 
 @pytest.mark.parametrize(
@@ -116,12 +117,12 @@ def test_hard_filters(kw, facts):
     ],
 )
 def test_hard_filters_pass(kw, facts):
-    assert len(propose(need(**kw), [space(**facts)])) == 1
+    assert len(propose(need(**kw), [space(**facts)], now=NOW)) == 1
 
 
 def test_dst_autumn_keeps_local_time():
     pattern = TimePattern((TUE,), time(18), time(20), date(2027, 10, 5), date(2027, 11, 30))
-    [p] = propose(need(pattern), [space()])
+    [p] = propose(need(pattern), [space()], now=NOW)
     assert p.starts == time(18) and p.wanted == 9 and len(p.dates) == 9
     for d in p.dates:
         assert d.start.astimezone(BERLIN).time() == time(18)
@@ -135,7 +136,7 @@ def test_dst_autumn_keeps_local_time():
 def test_two_weekdays_give_one_proposal_each():
     pattern = TimePattern((TUE, THU), time(17), time(21), date(2027, 3, 1), date(2027, 3, 31))
     hours = [WeeklyHours(TUE, time(17), time(22)), WeeklyHours(THU, time(19), time(22))]
-    props = propose(need(pattern), [space(hours=hours)])
+    props = propose(need(pattern), [space(hours=hours)], now=NOW)
     assert [(p.weekday, p.starts) for p in props] == [(TUE, time(17)), (THU, time(19))]
     assert [p.wanted for p in props] == [5, 4]
 
@@ -156,7 +157,7 @@ def test_ranking_and_reasons():
         space(3, capacity=15, walk=100.0, equipment=("beamer",)),  # best
         space(4, capacity=15, walk=100.0, equipment=("beamer",)),  # tie with 3: id order
     ]
-    props = propose(need(nice_equipment=frozenset({"beamer"})), spaces)
+    props = propose(need(nice_equipment=frozenset({"beamer"})), spaces, now=NOW)
     assert [p.space_id for p in props] == [3, 4, 2, 1]
     assert props[0].score == props[1].score
     assert props[0].score > props[2].score > props[3].score
@@ -166,7 +167,7 @@ def test_ranking_and_reasons():
     assert p2.score == pytest.approx(0.45 + 0.2 * 2.5 / 3 + 0.2 * (1 - 650 / 1500) + 0.1, abs=1e-4)
     assert props[3].reasons[2] == "1,2 km zu Fuß" and props[3].reasons[3] == "beamer fehlt"
     assert props[3].score == pytest.approx(0.5 + 0 + 0.2 * 0.2, abs=1e-4)
-    assert len(propose(need(nice_equipment=frozenset({"beamer"})), spaces, limit=2)) == 2
+    assert len(propose(need(nice_equipment=frozenset({"beamer"})), spaces, limit=2, now=NOW)) == 2
 
 
 # ---------------------------------------------------------------- properties
@@ -223,7 +224,7 @@ def test_properties(scenario):
     pattern = nd.pattern
     season = Interval(wall_time_to_utc(pattern.first_day, time(0)),
                       wall_time_to_utc(pattern.last_day + timedelta(days=1), time(0)))
-    props = propose(nd, spaces, step_minutes=step)
+    props = propose(nd, spaces, step_minutes=step, now=NOW)
     assert len({(p.space_id, p.weekday) for p in props}) == len(props)
     assert [p.score for p in props] == sorted((p.score for p in props), reverse=True)
     for p in props:
@@ -268,7 +269,7 @@ def test_best_start_matches_brute_force(scenario):
     pattern = nd.pattern
     season = Interval(wall_time_to_utc(pattern.first_day, time(0)),
                       wall_time_to_utc(pattern.last_day + timedelta(days=1), time(0)))
-    got = {(p.space_id, p.weekday): p for p in propose(nd, spaces, step_minutes=step, limit=1000)}
+    got = {(p.space_id, p.weekday): p for p in propose(nd, spaces, step_minutes=step, limit=1000, now=NOW)}
     anchor = date(2000, 1, 3)
     for sp in spaces:
         for wd in set(pattern.weekdays):

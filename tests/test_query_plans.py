@@ -14,10 +14,11 @@ from werkzeug.datastructures import MultiDict
 
 from factories import create_booking, create_space, utc
 from spaces.models import Booking
-from spaces.queries import free_during, nearest_spaces, search_spaces
-from spaces.search import TimeWindow, parse_search
+from spaces.queries import free_now_column, nearest_spaces, search_spaces
+from spaces.search import parse_search
 
 TODAY = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
 GUARDED = ("spaces", "bookings", "closures", "opening_hours")
 
 
@@ -59,21 +60,23 @@ SEARCHES = {
                                     "to": "20:00", "sort": "distance"},
     "whole city list by name": {},
     "whole city list with a free window": {"date": "2026-12-01", "from": "18:00", "to": "20:00"},
+    "district, free some time on a day": {"bbox": "9.70,52.35,9.80,52.40", "date": "2026-12-01"},
+    "free window on a DST day": {"bbox": "9.70,52.35,9.80,52.40", "date": "2027-03-28", "from": "01:00", "to": "04:00"},
 }
 
 
 @pytest.mark.parametrize("args", SEARCHES.values(), ids=SEARCHES.keys())
 def test_search_uses_indexes(city, args):
     search = parse_search(MultiDict(args), today=TODAY)
-    statement = search_spaces(search, today=TODAY).limit(51)
+    statement = search_spaces(search, now=NOW).limit(51)
     plan = _plan(city, statement)
     assert [t for t in _seq_scans(plan) if t in GUARDED] == [], json.dumps(plan, indent=1)
 
 
 def test_free_now_column_uses_indexes(city):
-    window = TimeWindow.around(datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc))
     search = parse_search(MultiDict({"bbox": "9.70,52.35,9.80,52.40"}), today=TODAY)
-    statement = search_spaces(search, today=TODAY).add_columns(free_during(window).label("free_now"))
+    free_now, values = free_now_column(datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc))
+    statement = search_spaces(search, now=NOW).add_columns(free_now).params(values)
     assert [t for t in _seq_scans(_plan(city, statement)) if t in GUARDED] == []
 
 

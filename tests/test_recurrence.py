@@ -162,7 +162,7 @@ def test_nonexistent_start_is_refused_with_the_date():
 
 def test_nonexistent_end_is_refused_too():
     # Saturday 23:00 to Sunday 02:15 across the spring-forward night
-    series = weekly(date(2026, 3, 21), time(23), time(2, 15), count=3)
+    series = weekly(date(2026, 3, 21), time(23), time(2, 15), count=3, ends_next_day=True)
     with pytest.raises(NonexistentTime) as info:
         expand(series)
     assert info.value.dates == (date(2026, 3, 29),)
@@ -221,7 +221,7 @@ def test_ambiguous_time_in_a_weekly_series():
 
 def test_ambiguous_end_past_midnight():
     # Saturday 22:00 to Sunday 02:00 over the fall-back night: 02:00 exists twice
-    series = SeriesRequest(date(2026, 10, 24), time(22), time(2), Frequency.ONCE)
+    series = SeriesRequest(date(2026, 10, 24), time(22), time(2), Frequency.ONCE, ends_next_day=True)
     with pytest.raises(AmbiguousTime) as info:
         expand(series)
     assert info.value.dates == (date(2026, 10, 25),)
@@ -235,7 +235,7 @@ def test_ambiguous_end_past_midnight():
 
 
 def test_past_midnight_meetings_end_next_day():
-    series = weekly(date(2026, 10, 20), time(22), time(1), count=2)
+    series = weekly(date(2026, 10, 20), time(22), time(1), count=2, ends_next_day=True)
     assert series.past_midnight
     meetings = expand(series)
     assert meetings == [
@@ -246,7 +246,7 @@ def test_past_midnight_meetings_end_next_day():
 
 
 def test_past_midnight_over_the_autumn_night_lasts_an_hour_longer():
-    series = SeriesRequest(date(2026, 10, 24), time(22), time(4), Frequency.ONCE)
+    series = SeriesRequest(date(2026, 10, 24), time(22), time(4), Frequency.ONCE, ends_next_day=True)
     [meeting] = expand(series)
     assert meeting == Interval(utc(2026, 10, 24, 20), utc(2026, 10, 25, 3))
     assert meeting.duration == 7 * H
@@ -259,6 +259,8 @@ def test_past_midnight_over_the_autumn_night_lasts_an_hour_longer():
     ("kwargs", "code", "words"),
     [
         (dict(starts=time(18), ends=time(18)), "same_time", "Beginn und Ende sind gleich"),
+        (dict(starts=time(20), ends=time(18)), "ends_before_start", "Ende liegt vor dem Beginn"),
+        (dict(starts=time(18), ends=time(20), ends_next_day=True), "longer_than_a_day", "höchstens 24 Stunden"),
         (dict(until=date(2026, 10, 5)), "until_before_start", "vor dem ersten Termin"),
         (dict(until=None), "missing_end", "Enddatum oder eine Anzahl"),
         (dict(count=3), "until_and_count", "nicht beides"),
@@ -345,7 +347,7 @@ def test_limits_are_read_at_call_time(monkeypatch):
             "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270630T235959",
         ),
         (SeriesRequest(date(2026, 1, 31), time(9), time(10), Frequency.MONTHLY, count=6), "FREQ=MONTHLY;COUNT=6"),
-        (weekly(date(2026, 10, 24), time(22), time(1), count=5), "FREQ=WEEKLY;COUNT=5"),
+        (weekly(date(2026, 10, 24), time(22), time(1), count=5, ends_next_day=True), "FREQ=WEEKLY;COUNT=5"),
     ],
 )
 def test_rrule_text_round_trips(series, text):
@@ -384,7 +386,7 @@ def test_rrule_text_round_trips(series, text):
             "einmalig am Dienstag, 3.11.2026, 18:00–20:00 Uhr",
         ),
         (
-            weekly(date(2026, 11, 6), time(22), time(1), count=1),
+            weekly(date(2026, 11, 6), time(22), time(1), count=1, ends_next_day=True),
             "jeden Freitag, 22:00–01:00 Uhr (Ende am Folgetag), vom 6.11.2026 bis 6.11.2026 (1 Termin)",
         ),
     ],
@@ -410,8 +412,9 @@ def weekly_series(draw):
     assume(not time(2) <= ends < time(3))  # past midnight into a DST night: tested above
     if draw(st.booleans()):
         until = draw(st.dates(min_value=first_day, max_value=min(first_day + timedelta(days=700), date(2028, 12, 31))))
-        return weekly(first_day, starts, ends, until=until)
-    return weekly(first_day, starts, ends, count=draw(st.integers(min_value=1, max_value=100)))
+        return weekly(first_day, starts, ends, until=until, ends_next_day=ends < starts)
+    return weekly(first_day, starts, ends, count=draw(st.integers(min_value=1, max_value=100)),
+                  ends_next_day=ends < starts)
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,6 +1,9 @@
-"""Raumvergabe on real PostGIS: a round serves more groups than first come first served, books all or
-nothing, says why a group got nothing, and only the QM may run it."""
+"""Raumvergabe on real PostGIS: a round serves more groups than first come first served, books exactly
+what the QM saw or nothing, says why a group got nothing, and only the QM may run it.
 
+The service's clock stands at Monday 4 January 2027, before the season of March 2027."""
+
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -9,13 +12,19 @@ from sqlalchemy import select
 from factories import create_booking, create_organisation, create_space, csrf_of, login_as
 from spaces import accounts
 from spaces.availability import BERLIN
-from spaces.models import AuditEntry, Booking, BookingSeries, Closure, Need, OpeningHours
+from spaces.clock import now_utc
+from spaces.models import AllocationRound, AuditEntry, Booking, BookingSeries, Closure, Need, OpeningHours
 from spaces.proposals import NeedSpec, SpaceFacts, TimePattern
 from spaces.rounds import RoundError, confirm_round, plan_round, round_facts, slot_of
 from sqlalchemy.dialects.postgresql import Range
 
 TUE, WED, THU = 1, 2, 3
 SEASON = {"first_day": "2027-03-01", "last_day": "2027-03-21"}  # Tuesdays 2, 9, 16; Thursdays 4, 11, 18 March
+
+
+@pytest.fixture(autouse=True)
+def _winter(clock):
+    clock.set(datetime(2027, 1, 4, 10, tzinfo=BERLIN))
 
 
 def berlin(day: date, hour: int) -> datetime:
@@ -65,7 +74,7 @@ def tight(session, group):
 
 def compute(session, needs):
     data = round_facts(session, needs)
-    return plan_round(data.needs, data.facts, walk_minutes=data.walk_minutes)
+    return plan_round(data.needs, data.facts, now=now_utc(), walk_minutes=data.walk_minutes)
 
 
 def test_round_serves_everyone_where_first_come_first_served_leaves_one_out(session, tight):
@@ -87,14 +96,16 @@ def test_confirm_books_weekly_series_and_marks_needs_met(session, tight, group):
     qm = accounts.register(session, email="qm@example.org", display_name="QM", password="ein-langes-passwort")
     qm.role = "qm_admin"
     plan = compute(session, [a, b, c])
-    created = confirm_round(session, plan, {n.id: n for n in (a, b, c)}, qm)
-    assert len(created) == 2 + 3 + 3
+    booked = confirm_round(session, plan, {n.id: n for n in (a, b, c)}, qm)
+    assert len(booked.created) == 2 + 3 + 3
+    assert booked.per_need == {a.id: {"confirmed": 0, "requested": 2}, b.id: {"confirmed": 0, "requested": 3},
+                               c.id: {"confirmed": 3, "requested": 0}}
     rows = session.scalars(select(Booking).order_by(Booking.during)).all()
     assert len(rows) == 8 and all(r.series_id is not None for r in rows)
     assert len({r.series_id for r in rows}) == 3
     assert {r.status for r in rows if r.space_id == s1.id} == {"confirmed"}  # instant
     assert {r.status for r in rows if r.space_id == s2.id} == {"requested"}  # on request
-    assert all(r.organisation_id == group[0].id and r.requester_id == group[1].id for r in rows)
+    assert all(r.organisation_id == group[0].id and r.requester_id == qm.id for r in rows)  # the QM books for them
     chor = [r for r in rows if r.space_id == s1.id]
     assert [r.during.lower.astimezone(BERLIN).replace(tzinfo=None) for r in chor] == [
         datetime(2027, 3, d, 18) for d in (2, 9, 16)]
@@ -108,9 +119,12 @@ def test_a_failing_booking_leaves_nothing_of_the_round(session, tight):
     plan = compute(session, [a, b, c])
     # Between planning and confirming someone takes the Saal on 16 March.
     intruder = create_booking(session, s1, berlin(date(2027, 3, 16), 18), organisation_id=create_organisation(session).id)
+    qm = accounts.register(session, email="qm@example.org", display_name="QM", password="ein-langes-passwort")
+    qm.role = "qm_admin"
     with pytest.raises(RoundError) as err:
-        confirm_round(session, plan, {n.id: n for n in (a, b, c)}, None)
+        confirm_round(session, plan, {n.id: n for n in (a, b, c)}, qm)
     assert "Chorprobe" in err.value.message and "Saal" in err.value.message
+    assert "Di 16.03.2027 18:00–20:00: Zu dieser Zeit ist der Raum schon belegt." in err.value.message
     assert err.value.need_id == c.id and err.value.space_id == s1.id
     assert session.scalars(select(Booking)).all() == [intruder]
     assert session.scalars(select(BookingSeries)).all() == []
@@ -119,14 +133,18 @@ def test_a_failing_booking_leaves_nothing_of_the_round(session, tight):
     assert session.scalars(select(AuditEntry).filter_by(action="round.confirmed")).all() == []
 
 
-def test_a_creator_outside_the_group_is_refused_in_german(session, tight, group):
+def test_a_need_the_qm_entered_for_a_group_books_like_any_other(session, tight, group):
+    """The need's creator is the QM, not a member of the group: the round still books it, for the group."""
     s1, s2, a, b, c = tight
-    group[1].organisations.clear()
+    qm = accounts.register(session, email="qm@example.org", display_name="QM", password="ein-langes-passwort")
+    qm.role = "qm_admin"
+    for need in (a, b, c):
+        need.created_by_id = qm.id
+    group[1].organisations.clear()  # and the group's own member has left it meanwhile
     session.flush()
-    plan = compute(session, [a])
-    with pytest.raises(RoundError, match="nicht \\(mehr\\) Mitglied"):
-        confirm_round(session, plan, {a.id: a}, None)
-    assert session.scalars(select(Booking)).all() == []
+    booked = confirm_round(session, compute(session, [a, b, c]), {n.id: n for n in (a, b, c)}, qm)
+    assert len(booked.created) == 8
+    assert {(r.organisation_id, r.requester_id) for r in session.scalars(select(Booking))} == {(group[0].id, qm.id)}
 
 
 def test_unmet_reasons_too_big_nothing_free_and_taken(session, tight, group):
@@ -146,11 +164,24 @@ def test_step_free_reason_names_the_walking_minutes():
     spec = NeedSpec(group_size=10, duration=timedelta(hours=2), pattern=pattern, step_free=True, max_walk_m=615.0)
     facts = [SpaceFacts(id=1, name="Keller", capacity=20, step_free=False, accessible_wc=False,
                         equipment=frozenset(), cost_eur=0, walk_m=100.0)]
-    plan = plan_round([(7, spec)], {7: facts}, walk_minutes={7: 10})
+    plan = plan_round([(7, spec)], {7: facts}, now=datetime(2027, 1, 4, tzinfo=BERLIN), walk_minutes={7: 10})
     assert plan.unmet == {7: "Kein stufenloser Raum in 10 Minuten zu Fuß."}
 
 
 # ----------------------------------------------------------------------------- views
+
+
+def _compute_page(client, needs):
+    listing = client.get("/verwaltung/raumvergabe")
+    response = client.post("/verwaltung/raumvergabe/berechnen",
+                           data={"csrf_token": csrf_of(listing), "need": [n.id for n in needs]})
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    return client.get(response.headers["Location"])
+
+
+def _confirm(client, page):
+    stored_id = int(re.search(r'/verwaltung/raumvergabe/(\d+)/bestaetigen', page.get_data(as_text=True))[1])
+    return client.post(f"/verwaltung/raumvergabe/{stored_id}/bestaetigen", data={"csrf_token": csrf_of(page)})
 
 
 def test_qm_computes_and_confirms_a_round(client, session, tight):
@@ -160,33 +191,74 @@ def test_qm_computes_and_confirms_a_round(client, session, tight):
     html = listing.get_data(as_text=True)
     assert listing.status_code == 200 and "Vergabe berechnen" in html
     assert html.count('name="need"') == 3 and html.count("checked") == 3
-    result = client.get(f"/verwaltung/raumvergabe?berechnen=1&need={a.id}&need={b.id}&need={c.id}")
+    result = _compute_page(client, [a, b, c])
     page = result.get_data(as_text=True)
     assert result.status_code == 200
     for text in ("Sprachcafé", "Elterntreff", "Chorprobe", "Saal", "Clubraum", "Donnerstag", "18:00–20:00",
-                 "2 von 3", "hätte 2 Gruppen", "Bestätigen"):
+                 "2 von 3", "hätte 2 Gruppen", "Bestätigen", "3 von 3 Gruppen bekämen einen Raum"):
         assert text in page, text
-    response = client.post("/verwaltung/raumvergabe/bestaetigen",
-                           data={"csrf_token": csrf_of(result), "need": [a.id, b.id, c.id]})
+    assert session.scalars(select(Booking)).all() == []  # computing books nothing
+    response = _confirm(client, result)
     assert response.status_code == 302
-    assert "3 Gruppen haben einen Raum." in client.get(response.headers["Location"]).get_data(as_text=True)
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Honest: the Saal is instant (3 confirmed), the Clubraum on request (2 + 3 requested).
+    assert "Vergabe gebucht: 3 Termine bestätigt, 5 angefragt" in done
+    assert "3 bestätigt" in done and "2 angefragt" in done and "Gebucht am" in done
+    assert "Bestätigen</button>" not in done
     assert len(session.scalars(select(Booking)).all()) == 8
     assert {n.status for n in session.scalars(select(Need))} == {"met"}
+    assert {r.status for r in session.scalars(select(AllocationRound))} == {"confirmed"}
+
+
+def test_confirming_twice_books_once(client, session, tight):
+    s1, s2, a, b, c = tight
+    login_as(client, session)
+    result = _compute_page(client, [a, b, c])
+    assert _confirm(client, result).status_code == 302
+    again = _confirm(client, result)
+    assert again.status_code == 409
+    assert "schon bestätigt" in again.get_data(as_text=True)
+    assert len(session.scalars(select(Booking)).all()) == 8
+
+
+def test_a_round_whose_slots_changed_is_not_booked_silently(client, session, tight):
+    """Someone takes the Saal on 16 March after the QM saw the round: nothing is booked, the change is named,
+    and a new round is computed and shown to confirm."""
+    s1, s2, a, b, c = tight
+    login_as(client, session)
+    result = _compute_page(client, [a, b, c])
+    intruder = create_booking(session, s1, berlin(date(2027, 3, 16), 18), organisation_id=create_organisation(session).id)
+    response = _confirm(client, result)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "nichts wurde gebucht" in page
+    assert "„Chorprobe“ in Saal: Di 16.03.2027 18:00–20:00: Zu dieser Zeit ist der Raum schon belegt." in page
+    assert session.scalars(select(Booking)).all() == [intruder]
+    assert {n.status for n in session.scalars(select(Need))} == {"open"}
+    rounds = session.scalars(select(AllocationRound).order_by(AllocationRound.id)).all()
+    assert [r.status for r in rounds] == ["superseded", "shown"] and rounds[0].superseded_by_id == rounds[1].id
+    # The new round is what the page shows now, and it can be confirmed as shown.
+    assert f"/verwaltung/raumvergabe/{rounds[1].id}/bestaetigen" in page
+    assert _confirm(client, response).status_code == 302
+    booked = [b for b in session.scalars(select(Booking)) if b.id != intruder.id]
+    assert len(booked) == sum(len(a_["dates"]) for a_ in rounds[1].plan["assignments"])
 
 
 def test_result_page_says_why_a_group_gets_nothing(client, session, tight, group):
     login_as(client, session)
     huge = add_need(session, group, "Stadtteilfest", 100, (TUE,))
-    page = client.get(f"/verwaltung/raumvergabe?berechnen=1&need={huge.id}").get_data(as_text=True)
+    page = _compute_page(client, [huge]).get_data(as_text=True)
     assert "Kein Raum ist groß genug für 100 Personen." in page
 
 
-def test_confirm_without_csrf_is_refused(client, session, tight):
+def test_compute_and_confirm_without_csrf_are_refused(client, session, tight):
     s1, s2, a, b, c = tight
     login_as(client, session)
-    response = client.post("/verwaltung/raumvergabe/bestaetigen", data={"need": [a.id]})
-    assert response.status_code == 400
-    assert session.scalars(select(Booking)).all() == []
+    assert client.post("/verwaltung/raumvergabe/berechnen", data={"need": [a.id]}).status_code == 400
+    result = _compute_page(client, [a])
+    stored_id = session.scalar(select(AllocationRound.id))
+    assert client.post(f"/verwaltung/raumvergabe/{stored_id}/bestaetigen").status_code == 400
+    assert result.status_code == 200 and session.scalars(select(Booking)).all() == []
 
 
 @pytest.mark.parametrize("role", ["member", "space_manager"])
@@ -194,9 +266,14 @@ def test_only_qm_admins_run_rounds(client, session, tight, role):
     s1, s2, a, b, c = tight
     login_as(client, session, role)
     assert client.get("/verwaltung/raumvergabe").status_code == 403
-    assert client.get(f"/verwaltung/raumvergabe?berechnen=1&need={a.id}").status_code == 403
     page = client.get("/")
-    response = client.post("/verwaltung/raumvergabe/bestaetigen", data={"csrf_token": csrf_of(page), "need": [a.id]})
+    assert client.post("/verwaltung/raumvergabe/berechnen",
+                       data={"csrf_token": csrf_of(page), "need": [a.id]}).status_code == 403
+    stored = AllocationRound(plan={"needs": [a.id], "assignments": [], "unmet": {}}, computed_at=now_utc())
+    session.add(stored)
+    session.flush()
+    assert client.get(f"/verwaltung/raumvergabe/{stored.id}").status_code == 403
+    response = client.post(f"/verwaltung/raumvergabe/{stored.id}/bestaetigen", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 403
     assert session.scalars(select(Booking)).all() == []
 
@@ -204,18 +281,3 @@ def test_only_qm_admins_run_rounds(client, session, tight, role):
 def test_anonymous_visitors_are_sent_to_login(client):
     response = client.get("/verwaltung/raumvergabe")
     assert response.status_code == 302 and "/anmelden" in response.headers["Location"]
-
-
-def test_a_round_that_cannot_be_booked_is_shown_again_with_the_reason(client, session, tight, group):
-    s1, s2, a, b, c = tight
-    login_as(client, session)
-    result = client.get(f"/verwaltung/raumvergabe?berechnen=1&need={a.id}&need={c.id}")
-    group[1].organisations.clear()  # the need's creator left the group: nobody may book in its name
-    session.flush()
-    response = client.post("/verwaltung/raumvergabe/bestaetigen",
-                           data={"csrf_token": csrf_of(result), "need": [a.id, c.id]})
-    assert response.status_code == 409
-    page = response.get_data(as_text=True)
-    assert "nichts davon ist gespeichert" in page and "nicht (mehr) Mitglied" in page
-    assert session.scalars(select(Booking)).all() == []
-    assert {n.status for n in session.scalars(select(Need))} == {"open"}

@@ -16,6 +16,8 @@ Walking radius (geo.walking): minutes * 80 m / 1.3, i.e. 5 min = 308 m, 10 min =
 
 Time windows are local (Europe/Berlin). The week used is Mon 30 Nov - Sun 6 Dec 2026 (CET, UTC+1).
 DST 2026: forward on Sun 29 March (CEST from then, UTC+2), back on Sun 25 October (CET, UTC+1).
+The service's clock stands at Monday 5 January 2026, 10:00, before every date used (nothing that
+has begun is free).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from werkzeug.datastructures import MultiDict
 from factories import create_booking, create_space, utc
 from spaces.calendar import space_calendar
 from spaces.availability import Interval
-from spaces.clock import today_local
+from spaces.clock import now_utc, today_local
 from spaces.labels import month_year
 from spaces.models import Closure, OpeningHours, Quartier
 from spaces.queries import search_spaces
@@ -50,6 +52,11 @@ MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 TUESDAY, WEDNESDAY, THURSDAY = date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)
 FRIDAY, SATURDAY, SUNDAY = date(2026, 12, 4), date(2026, 12, 5), date(2026, 12, 6)
 AUTUMN_DST, SPRING_DST = date(2026, 10, 25), date(2026, 3, 29)  # both Sundays
+
+
+@pytest.fixture(autouse=True)
+def _january(clock):
+    clock.set(datetime(2026, 1, 5, 10, tzinfo=BERLIN))
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -235,7 +242,7 @@ def test_filter(client, catalogue, query, expected):
 def test_filter_through_search_spaces(session, catalogue, query, expected):
     """The same table through parse_search + search_spaces directly (no HTTP)."""
     search = parse_search(MultiDict(_pairs(query)), today=today_local())
-    rows = session.execute(search_spaces(search, today=today_local())).all()
+    rows = session.execute(search_spaces(search, now=now_utc())).all()
     assert [r.name for r in rows] == expected
 
 
@@ -592,7 +599,7 @@ def test_window_search_through_search_spaces(session, room):
     for start, end, expected in [("18:00", "20:00", ["Frei"]), ("16:00", "18:00", ["Belegt", "Frei"]),
                                  ("19:59", "21:00", ["Frei"]), ("20:00", "21:00", ["Belegt", "Frei"])]:
         search = parse_search(MultiDict(window_pairs(AUTUMN_DST, start, end)), today=TUESDAY)
-        rows = session.execute(search_spaces(search, today=TUESDAY)).all()
+        rows = session.execute(search_spaces(search, now=now_utc())).all()
         assert [r.name for r in rows] == expected, (start, end)
 
 
@@ -631,10 +638,8 @@ def test_calendar_joins_two_touching_openings(session, room):
     assert calendar.free == [Interval(utc(2026, 12, 1, 12), utc(2026, 12, 1, 14))]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: opening_covers needs ONE opening row covering the window; two touching "
-                                       "rows (Tue 10-14 and 14-18) are one continuous opening for the calendar "
-                                       "(availability.merge) but the search drops the space for Tue 13-15")
 def test_window_over_two_touching_openings(client, session, room):
+    """Two touching rows (Tue 10-14 and 14-18) are one opening for the search as for the calendar."""
     room((TUE, "10:00", "14:00"), (TUE, "14:00", "18:00"), name="Geteilt")
     assert names(client, window(TUESDAY, "13:00", "15:00")) == ["Geteilt"]
 
@@ -684,7 +689,7 @@ def test_period_rules(client, session, which, days, with_window, offered):
     _period_space(session, which, today)
     query = "" if days is None else f"date={(today + timedelta(days=days)).isoformat()}"
     if with_window:
-        query += "&from=10:00&to=12:00"
+        query += "&from=14:00&to=16:00"
     assert names(client, query) == ([which] if offered else [])
 
 
@@ -850,3 +855,36 @@ def test_page_lists_what_the_api_finds_in_the_same_order(client, catalogue, quer
     page = client.get(f"/?{query}").get_data(as_text=True)
     listed = re.findall(r"<strong>([^<]+)</strong>", page.split('id="liste"', 1)[1])
     assert listed == names(client, query)
+
+
+# --------------------------------------------------------------------------- the SQL rule's wall clock
+
+def _dst_days(first_year: int, last_year: int) -> list[date]:
+    """The last Sundays of March and October (Europe/Berlin's DST changes) with the Saturdays before them."""
+    days = []
+    for year in range(first_year, last_year + 1):
+        for month in (3, 10):
+            last = date(year, month, 31)
+            sunday = last - timedelta(days=(last.weekday() - SUN) % 7)
+            days += [sunday - timedelta(days=1), sunday]
+    return days
+
+
+def test_sql_wall_time_is_the_python_rule_minute_by_minute_on_dst_days(session):
+    """berlin_wall_to_utc (migration 0008) resolves gaps and repeated hours exactly as wall_time_to_utc."""
+    from sqlalchemy import bindparam, text
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.types import Date
+
+    from spaces.availability import wall_time_to_utc
+
+    days = _dst_days(2021, 2040)
+    statement = text("""
+        SELECT d.day, m.minute, berlin_wall_to_utc(d.day, time '00:00' + m.minute * interval '1 minute')
+        FROM unnest(:days) AS d(day) CROSS JOIN generate_series(0, 1439) AS m(minute)
+    """).bindparams(bindparam("days", type_=ARRAY(Date())))
+    rows = session.execute(statement, {"days": days}).all()
+    assert len(rows) == len(days) * 1440
+    wrong = [(day, minute, got) for day, minute, got in rows
+             if got != wall_time_to_utc(day, time(minute // 60, minute % 60))]
+    assert wrong == []
