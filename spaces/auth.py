@@ -11,7 +11,8 @@ from .accounts import AccountError
 from .links import absolute_url
 from .db import db
 from .forms import InviteForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm
-from .mail import send_mail
+from . import notifications
+from .notifications import Outgoing
 from .models import Organisation
 from .ratelimit import TOO_MANY, limiter
 
@@ -98,9 +99,10 @@ def reset_request():
         if user is not None:
             token = accounts.reset_token(user, current_app.config["SECRET_KEY"])
             link = absolute_url("auth.reset", token=token)
-            send_mail(user.email, "Raumfinder: neues Passwort",
-                      f"Hallo {user.display_name},\n\nmit diesem Link setzen Sie ein neues Passwort "
-                      f"(eine Stunde gültig):\n{link}\n\nWenn Sie das nicht waren, ignorieren Sie diese Mail.")
+            notifications.commit_and_deliver([Outgoing(
+                user.email, "Raumfinder: neues Passwort",
+                f"Hallo {user.display_name},\n\nmit diesem Link setzen Sie ein neues Passwort "
+                f"(eine Stunde gültig):\n{link}\n\nWenn Sie das nicht waren, ignorieren Sie diese Mail.")])
         flash(gettext("Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum neuen Passwort unterwegs."))
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
@@ -143,10 +145,10 @@ def invite(organisation_id: int):
             form.email.errors.append(err.message)
         else:
             link = absolute_url("auth.accept", token=token)
-            send_mail(form.email.data, f"Einladung zu {organisation.name} im Raumfinder",
-                      f"{current_user.display_name} lädt Sie zu {organisation.name} ein.\n\n"
-                      f"Annehmen (zwei Wochen gültig): {link}")
-            db.session.commit()
+            notifications.commit_and_deliver([Outgoing(
+                form.email.data, f"Einladung zu {organisation.name} im Raumfinder",
+                f"{current_user.display_name} lädt Sie zu {organisation.name} ein.\n\n"
+                f"Annehmen (zwei Wochen gültig): {link}")])
             flash(gettext("Einladung an %(email)s ist verschickt.", email=form.email.data))
             return redirect(url_for("booking.mine"))
     return render_template("auth/invite.html", form=form, organisation=organisation)

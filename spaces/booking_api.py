@@ -137,8 +137,7 @@ def create_booking():
         "skipped": [_problem_json(c) for c in outcome.skipped],
         "series_id": str(outcome.series.id) if outcome.series else None,
     }
-    db.session.commit()
-    notifications.send_all(outcome.mails)
+    notifications.commit_and_deliver(outcome.mails)
     return jsonify(answer), 201
 
 
@@ -168,8 +167,7 @@ def cancel_booking(booking_id: int):
     cancelled = rules.cancel(db.session, booking, current_user, rest_of_series=data.get("rest_of_series", False))
     answer = {"cancelled": [booking_json(b) for b in cancelled]}
     mails = notifications.cancelled(cancelled, current_user)
-    db.session.commit()
-    notifications.send_all(mails)
+    notifications.commit_and_deliver(mails)
     return jsonify(answer)
 
 
@@ -186,8 +184,7 @@ def decide_booking(booking_id: int):
     rules.decide(db.session, booking, current_user, accept=data["accept"], note=note)
     answer = booking_json(booking)
     mails = notifications.decided(booking)
-    db.session.commit()
-    notifications.send_all(mails)
+    notifications.commit_and_deliver(mails)
     return jsonify(answer)
 
 

@@ -87,8 +87,7 @@ def book(space_id: int):
         except Forbidden as err:
             abort(403, description=err.message)
         else:
-            db.session.commit()
-            notifications.send_all(outcome.mails)
+            notifications.commit_and_deliver(outcome.mails)
             n = len(outcome.created)
             if outcome.confirmed:
                 message = ngettext("%(num)s Termin gebucht.", "%(num)s Termine gebucht.", n)
@@ -134,8 +133,7 @@ def cancel(booking_id: int):
         flash(err.message)
         return redirect(request.referrer or url_for("booking.mine"))
     mails = notifications.cancelled(cancelled, current_user)
-    db.session.commit()
-    notifications.send_all(mails)
+    notifications.commit_and_deliver(mails)
     flash(ngettext("%(num)s Termin abgesagt.", "%(num)s Termine abgesagt.", len(cancelled)))
     return redirect(request.referrer or url_for("booking.mine"))
 
@@ -169,7 +167,6 @@ def decide(booking_id: int, decision: str):
         flash(err.message)
         return redirect(url_for("booking.inbox"))
     mails = notifications.decided(booking)
-    db.session.commit()
-    notifications.send_all(mails)
+    notifications.commit_and_deliver(mails)
     flash(gettext("Entschieden."))
     return redirect(url_for("booking.inbox"))

@@ -1,15 +1,28 @@
-"""flask commands: demo data and the first QM admin."""
+"""flask commands: demo data, the first QM admin, the mail outbox."""
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from .db import db
 
 demo = AppGroup("demo", help="Demo data for Hannover.")
 users = AppGroup("users", help="User accounts.")
+mail = AppGroup("mail", help="The mail outbox.")
+
+
+@mail.command("deliver")
+@click.option("--limit", default=500, show_default=True, help="At most this many mails in one go.")
+def mail_deliver(limit: int):
+    """Deliver mails still waiting in the outbox (for cron, e.g. every 5 minutes)."""
+    from .models import OutboxMail
+    from .notifications import deliver
+
+    sent = deliver(limit)
+    waiting = db.session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None)))
+    click.echo(f"{sent} Mails zugestellt, {waiting} warten noch.")
 
 
 @demo.command("load")
@@ -52,3 +65,4 @@ def register(app: Flask) -> None:
     demo.add_command(synthetic_city_command)
     app.cli.add_command(demo)
     app.cli.add_command(users)
+    app.cli.add_command(mail)

@@ -24,7 +24,8 @@ def send_mail(to: str, subject: str, body: str) -> None:
     del outbox[:-100]
     server = config.get("MAIL_SERVER")
     if not server:
-        log.info("Mail (kein SMTP eingestellt) an %s: %s\n%s", to, subject, body)
+        # WARNING: shown by Python's default handler too, so under gunicorn it reaches the error log.
+        log.warning("Mail (kein SMTP eingestellt) an %s: %s\n%s", to, subject, body)
         return
     with smtplib.SMTP(server, int(config.get("MAIL_PORT", 587)), timeout=10) as smtp:
         if config.get("MAIL_USE_TLS", True):

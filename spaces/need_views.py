@@ -196,8 +196,7 @@ def request_proposal(need_id: int):
     need.status = NeedStatus.MET
     rules.audit(db.session, current_user, "need.requested", need, space_id=space.id, dates=len(outcome.created),
                 confirmed=outcome.confirmed)
-    db.session.commit()
-    notifications.send_all(outcome.mails)
+    notifications.commit_and_deliver(outcome.mails)
     if outcome.confirmed:
         flash(gettext("%(n)s Termine in %(space)s gebucht (bestätigt).", n=len(outcome.created), space=space.name))
     else:

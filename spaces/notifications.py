@@ -1,17 +1,28 @@
-"""Mails about bookings: written while the data is at hand, sent once the change is committed."""
+"""Mails about bookings and accounts: written into the outbox in the same transaction as the change
+they report, delivered once it is committed. A mail that cannot be delivered stays in the outbox and
+is tried again (`flask mail deliver`, for cron); none is lost with a rolled-back change or a down
+mail server."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from dataclasses import dataclass
+
+from sqlalchemy import select
 
 
 
 from . import bookings as rules
 from .availability import Interval
 from .links import absolute_url
+from .clock import now_utc
 from .db import db
 from .mail import send_mail
-from .models import Booking, BookingStatus, Space, User
+from .models import Booking, BookingStatus, OutboxMail, Space, User
+
+MAX_ATTEMPTS = 20  # then a mail stays in the outbox for a person to look at (last_error says why)
+log = logging.getLogger("raumfinder.mail")
 
 
 @dataclass(frozen=True)
@@ -21,10 +32,41 @@ class Outgoing:
     body: str
 
 
-def send_all(outgoing: list[Outgoing]) -> None:
-    """Send what was prepared; call after the commit, so nobody hears of a change that was rolled back."""
-    for mail in outgoing:
-        send_mail(mail.to, mail.subject, mail.body)
+def queue(outgoing: list[Outgoing]) -> None:
+    """Put mails into the outbox, in the current transaction: they exist exactly when the change does."""
+    db.session.add_all(OutboxMail(recipient=m.to, subject=m.subject[:300], body=m.body) for m in outgoing)
+
+
+def deliver(limit: int = 100) -> int:
+    """Send pending mails from the outbox (oldest first) and mark them sent; returns how many went out.
+
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so workers delivering at once never send one twice.
+    A failure is noted on the row (attempts, last_error) and the mail is tried again next time.
+    """
+    pending = db.session.scalars(
+        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMail.id).limit(limit).with_for_update(skip_locked=True)).all()
+    sent = 0
+    for mail in pending:
+        mail.attempts += 1
+        try:
+            send_mail(mail.recipient, mail.subject, mail.body)
+        except (OSError, smtplib.SMTPException) as err:
+            mail.last_error = f"{type(err).__name__}: {err}"[:1000]
+            log.warning("Mail %s an %s nicht zugestellt (Versuch %s): %s", mail.id, mail.recipient, mail.attempts,
+                        mail.last_error)
+        else:
+            mail.sent_at, mail.last_error = now_utc(), ""
+            sent += 1
+    db.session.commit()
+    return sent
+
+
+def commit_and_deliver(outgoing: list[Outgoing]) -> None:
+    """Queue the mails with the change, commit both, then deliver: nobody hears of a change that was rolled back."""
+    queue(outgoing)
+    db.session.commit()
+    deliver()
 
 
 def _dates(bookings: list[Booking]) -> str:

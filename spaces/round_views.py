@@ -153,8 +153,7 @@ def confirm(round_id: int):
         return _page(newer, changes=changes, error=message, status=409)
     stored.status, stored.decided_at, stored.decided_by_id = RoundStatus.CONFIRMED, now_utc(), current_user.id
     stored.plan = {**stored.plan, "booked": {str(k): v for k, v in booked.per_need.items()}}
-    db.session.commit()
-    notifications.send_all(booked.mails)
+    notifications.commit_and_deliver(booked.mails)
     confirmed = sum(v["confirmed"] for v in booked.per_need.values())
     requested = sum(v["requested"] for v in booked.per_need.values())
     flash(gettext("Vergabe gebucht: %(confirmed)s Termine bestätigt, %(requested)s angefragt "

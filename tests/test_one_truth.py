@@ -21,7 +21,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects.postgresql import Range
 from werkzeug.security import generate_password_hash
@@ -196,6 +196,7 @@ def test_every_path_gives_the_same_answer(world, clock, sc):
         space = _build(world, sc)
         answers, payload, free_that_day = _answers(world, space, sc, window)
         assert len(set(answers.values())) == 1, (answers, sc)
+        event("free" if answers["search"] else "not free")  # --hypothesis-show-statistics shows the mix
         # A date without times: listed exactly when the day shows some free time.
         listed = client.get(f"/api/spaces?date={sc['day']}&capacity={GROUP_SIZE}").get_json()["features"]
         assert (space.id in {f["id"] for f in listed}) == bool(free_that_day), (free_that_day, sc)
