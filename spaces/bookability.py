@@ -84,7 +84,6 @@ _EPSILON = timedelta(microseconds=1)
 # Problem codes: stable, for clients; the message is for people (German).
 NOT_BOOKABLE_CODE = "not_bookable"
 GROUP_NOT_ALLOWED = "group_not_allowed"
-NOT_A_MEMBER = "not_a_member"
 ATTENDEES = "attendees"
 OVER_CAPACITY = "over_capacity"
 PAST = "past"
@@ -99,6 +98,8 @@ OVERLAPS_REQUEST = "overlaps_request"
 
 #: The codes that say the time is not free (rule 5); the others are about the group or request.
 TIME_CODES = frozenset({PAST, BEGUN, TOO_FAR_AHEAD, BEFORE_PERIOD, AFTER_PERIOD, OUTSIDE_HOURS, CLOSED, TAKEN})
+#: Every code a slot's problem may have (rule 3, who acts, is refused as a whole, not per slot).
+ALL_CODES = TIME_CODES | {NOT_BOOKABLE_CODE, GROUP_NOT_ALLOWED, ATTENDEES, OVER_CAPACITY, OVERLAPS_REQUEST}
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,17 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
-    outbox = current_app.extensions.setdefault("raumfinder_outbox", [])
-    outbox.append(message)  # tests read what was sent
-    del outbox[:-100]
     server = config.get("MAIL_SERVER")
     if not server:
         # WARNING: shown by Python's default handler too, so under gunicorn it reaches the error log.
         log.warning("Mail (kein SMTP eingestellt) an %s: %s\n%s", to, subject, body)
-        return
-    with smtplib.SMTP(server, int(config.get("MAIL_PORT", 587)), timeout=10) as smtp:
-        if config.get("MAIL_USE_TLS", True):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
-        smtp.send_message(message)
+    else:
+        with smtplib.SMTP(server, int(config.get("MAIL_PORT", 587)), timeout=10) as smtp:
+            if config.get("MAIL_USE_TLS", True):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+            smtp.send_message(message)
+    outbox = current_app.extensions.setdefault("raumfinder_outbox", [])
+    outbox.append(message)  # tests read what was sent
+    del outbox[:-100]

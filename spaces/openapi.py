@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify
 from geo.crs import SERVICE_AREA
 from geo.walking import DETOUR_FACTOR, WALKING_SPEED_M_PER_MIN
 
+from .bookability import ALL_CODES
 from .calendar import MAX_WINDOW
 from .labels import BOOKING_MODES, EQUIPMENT, KINDS, PHASE_STATUS
 from .search import DEFAULT_WALK_MINUTES, MAX_LIMIT, MAX_WALK_MINUTES, SORTS
@@ -26,6 +27,7 @@ FLAG_VALUES = ("1", "true", "on", "ja", "yes")
 # "2026-12-01T18:00+01:00": local time in Europe/Berlin to the minute (spaces.calendar.local_iso).
 LOCAL_MINUTE_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[+-]\d{2}:\d{2}$"
 HH_MM_PATTERN = r"^\d{2}:\d{2}$"
+SLOT_CODES = sorted(ALL_CODES)
 
 
 def _ref(kind: str, name: str) -> dict:
@@ -322,11 +324,16 @@ def _schemas() -> dict:
                                     "in the current minute."},
         "next_free": {"anyOf": [_schema("Interval"), {"type": "null"}],
                       "description": "Only for one space: its first free slot of at least an hour in the next "
-                                     "14 days, null when there is none."},
+                                     "14 days (the booking rules' free time: opening hours, period, advance "
+                                     "window, not begun, closures, bookings), null when there is none."},
+        "bookable": {"type": "boolean",
+                     "description": "Only for one space: whether anyone may book it now or later (its booking "
+                                    "mode, period and advance window allow it)."},
         "opening_hours": {"type": "array", "items": _schema("OpeningHours"),
                           "description": "Only for one space: its weekly opening hours."},
     }
-    always = [k for k in space_properties if k not in ("distance_m", "free_now", "next_free", "opening_hours")]
+    always = [k for k in space_properties
+              if k not in ("distance_m", "free_now", "next_free", "bookable", "opening_hours")]
 
     def space_feature_with(*required: str) -> dict:
         return {"allOf": [_schema("SpaceFeature"),
@@ -404,7 +411,7 @@ def _schemas() -> dict:
         },
         "SearchedSpaceFeature": space_feature_with("free_now"),
         "NearestSpaceFeature": space_feature_with("distance_m"),
-        "SpaceDetail": space_feature_with("next_free", "opening_hours"),
+        "SpaceDetail": space_feature_with("next_free", "bookable", "opening_hours"),
         "SpaceCollection": {
             "type": "object",
             "required": ["type", "features", "limit", "truncated"],
@@ -505,7 +512,10 @@ def _schemas() -> dict:
                 "date": {"type": "string", "format": "date", "description": "Local date of the (first) slot."},
                 "from": {"type": "string", "pattern": HH_MM_PATTERN, "description": "Local wall-clock start."},
                 "to": {"type": "string", "pattern": HH_MM_PATTERN,
-                       "description": "Local end; not after `from` means past midnight."},
+                       "description": "Local end, on the same day; before `from` only with `ends_next_day`."},
+                "ends_next_day": {"type": "boolean", "default": False,
+                                  "description": "The slot runs past midnight and ends on the next day "
+                                                 "(`to` at or before `from`, at most 24 hours)."},
                 "frequency": {"type": "string", "enum": ["once", "weekly", "biweekly", "monthly"], "default": "once"},
                 "until": {"type": "string", "format": "date", "description": "Last possible date of a series."},
                 "attendees": {"type": "integer", "minimum": 1},
@@ -515,6 +525,27 @@ def _schemas() -> dict:
                          "description": "For a wall time that occurs twice when clocks go back: 0 first, 1 second."},
                 "skip_conflicts": {"type": "boolean",
                                    "description": "Book the dates that pass and return the others as `skipped`."},
+                "dry_run": {"type": "boolean", "default": False,
+                            "description": "Check only: answer 200 with every date, whether it can be booked "
+                                           "and why not; nothing is written."},
+            },
+        },
+        "SlotVerdict": {
+            "type": "object",
+            "required": ["start", "end", "ok", "problems", "codes"],
+            "properties": {
+                "start": {"type": "string"}, "end": {"type": "string"}, "ok": {"type": "boolean"},
+                "problems": {"type": "array", "items": {"type": "string"}},
+                "codes": {"type": "array", "items": {"type": "string", "enum": SLOT_CODES}},
+            },
+        },
+        "DryRun": {
+            "type": "object",
+            "required": ["dry_run", "bookable", "slots"],
+            "properties": {
+                "dry_run": {"const": True},
+                "bookable": {"type": "boolean", "description": "Every date can be booked."},
+                "slots": {"type": "array", "items": _schema("SlotVerdict")},
             },
         },
         "SlotProblem": {
@@ -523,6 +554,8 @@ def _schemas() -> dict:
             "properties": {
                 "start": {"type": "string"}, "end": {"type": "string"},
                 "problems": {"type": "array", "items": {"type": "string"}},
+                "codes": {"type": "array", "items": {"type": "string", "enum": SLOT_CODES},
+                          "description": "The problems as stable codes, in the same order."},
             },
         },
         "BookingCreated": {
@@ -683,20 +716,25 @@ def _paths() -> dict:
                 "tags": ["bookings"],
                 "summary": "Book a slot or a weekly/biweekly/monthly series",
                 "description": (
-                    "Every slot is checked (opening hours, closures, the space's period, capacity, days in "
-                    "advance, overlaps). All or nothing, unless `skip_conflicts`. Instant spaces confirm at once, "
-                    "others answer `requested`. Only the listed fields are accepted: anything else is a 400."
+                    "Every slot is checked by the booking rules (README, 'When a space is free'): opening hours, "
+                    "closures, the space's period, days in advance, not begun, capacity, who may book, overlaps. "
+                    "All or nothing, unless `skip_conflicts`; `dry_run` only checks. Members book for their "
+                    "groups, QM admins for any group. Instant spaces confirm at once, others answer `requested`. "
+                    "Only the listed fields are accepted: anything else is a 400."
                 ),
                 "security": AUTH,
                 "requestBody": {"required": True,
                                 "content": {"application/json": {"schema": _schema("BookingRequest")}}},
                 "responses": {
+                    "200": _json(_schema("DryRun"), "With `dry_run`: every date and whether it can be booked."),
                     "201": _json(_schema("BookingCreated"), "Booked (or requested)."),
                     "400": _bad_request("Diese Felder sind hier nicht erlaubt: status."),
                     "401": _ref("responses", "Unauthorized"),
                     "403": _ref("responses", "Forbidden"),
                     "404": _json(_schema("Error"), "No such space."),
-                    "409": _json(_schema("BookingRefusal"), "Someone else took the slot a moment ago."),
+                    "409": _json(_schema("BookingRefusal"),
+                                 "A slot is taken (seen by the check or by the database's constraint); `problems` "
+                                 "lists every refused date."),
                     "422": _json(_schema("BookingRefusal"), "Some slots cannot be booked; `problems` says why."),
                 },
             },

@@ -15,6 +15,7 @@ tests go through the login form itself: its rate limit counts outside the test t
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
@@ -1158,3 +1159,84 @@ def test_accepting_checks_the_space_again(session, w, api):
     assert status_in_db(session, requested["id"]) == "requested"
     declined = api.post(f"/api/bookings/{requested['id']}/decision", json={"accept": False}, headers=bearer(token))
     assert declined.status_code == 200 and status_in_db(session, requested["id"]) == "declined"
+
+
+# ----------------------------------------------------------------------------- one booking service
+
+
+def test_a_dry_run_checks_every_date_and_writes_nothing(session, w, api, december_conflicts):
+    response = api_book(api, w.alice_token, {**december_conflicts, "dry_run": True})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["dry_run"] is True and body["bookable"] is False
+    assert [(s["start"], s["ok"], s["codes"]) for s in body["slots"]] == [
+        ("2027-12-07T18:00+01:00", True, []), ("2027-12-14T18:00+01:00", False, ["taken"]),
+        ("2027-12-21T18:00+01:00", True, []), ("2027-12-28T18:00+01:00", False, ["closed"]),
+        ("2028-01-04T18:00+01:00", True, [])]
+    assert bookings_of(session, w.choir) == []
+    clean = api_book(api, w.alice_token, {**slot(w.room, w.choir), "dry_run": True}).get_json()
+    assert clean["bookable"] is True and bookings_of(session, w.choir) == []
+
+
+def test_a_qm_admin_books_for_any_group_through_the_api_and_the_form(session, w, api, new_client):
+    """One permission rule: members book for their group, QM admins for any group, on every path."""
+    qm = person(session, "Quentin")
+    qm.role = Role.QM_ADMIN
+    token = accounts.create_api_token(session, qm, "t")
+    response = api_book(api, token, slot(w.room, w.choir))
+    assert response.status_code == 201, response.get_json()
+    [created] = bookings_of(session, w.choir)
+    assert created.requester_id == qm.id and created.organisation_id == w.choir.id
+    browser = login(new_client(), session, qm)
+    page = text_of(browser.get(f"/raeume/{w.room.id}/buchen"))
+    for group in (w.choir, w.tenants, w.provider):  # every group is offered, not only the QM's own
+        assert f'<option value="{group.id}"' in page
+    # A member is not the QM: another group's form choice is refused, on the API as before.
+    assert api_book(api, w.bob_token, slot(w.room, w.choir, day=TUESDAY + timedelta(days=7))).status_code == 403
+
+
+def test_end_before_start_is_refused_with_that_reason(session, w, api, new_client):
+    response = api_book(api, w.alice_token, slot(w.room, w.choir, start="20:00", end="18:00"))
+    assert response.status_code == 422
+    assert response.get_json()["error"].startswith("Das Ende liegt vor dem Beginn.")
+    browser = login(new_client(), session, w.alice)
+    path = f"/raeume/{w.room.id}/buchen"
+    refused = browser.post(path, data=_form(w.choir, "2027-12-07", "20:00", "18:00", csrf(browser, path)))
+    assert refused.status_code == 422
+    page = text_of(refused)
+    assert "Das Ende liegt vor dem Beginn." in page and "Außerhalb der Öffnungszeiten" not in page
+    assert bookings_of(session, w.choir) == []
+
+
+def test_a_booking_past_midnight_is_said_explicitly(session, w, api, new_client):
+    late = make_room(session, w.provider, name="Kneipe", hours=((1, time(20), time(2)),))
+    response = api_book(api, w.alice_token, slot(late, w.choir, start="22:00", end="01:00", ends_next_day=True))
+    assert response.status_code == 201, response.get_json()
+    [booking] = response.get_json()["bookings"]
+    assert (booking["start"], booking["end"]) == ("2027-12-07T22:00+01:00", "2027-12-08T01:00+01:00")
+    browser = login(new_client(), session, w.alice)
+    assert "Di 07.12.2027 22:00–01:00 (endet am Folgetag)" in text_of(browser.get("/meine-buchungen"))
+    # ends_next_day with an end after the start would be more than a day: refused
+    too_long = api_book(api, w.alice_token, slot(late, w.choir, start="20:00", end="21:00", ends_next_day=True,
+                                                 day=TUESDAY + timedelta(days=7)))
+    assert too_long.status_code == 422 and "höchstens 24 Stunden" in too_long.get_json()["error"]
+
+
+def test_a_mail_waits_in_the_outbox_while_the_mail_server_is_down(session, w, api, app, outbox, monkeypatch):
+    from spaces.models import OutboxMail
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", closed_port)
+    response = api_book(api, w.alice_token, slot(w.room, w.choir))
+    assert response.status_code == 201  # the booking stands
+    [waiting] = session.scalars(select(OutboxMail).where(OutboxMail.recipient == "alice@example.org")).all()
+    assert waiting.sent_at is None and waiting.attempts == 1 and "Connection" in waiting.last_error
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")  # back: the next delivery round sends it
+    result = app.test_cli_runner().invoke(args=["mail", "deliver"])
+    assert result.exit_code == 0 and "1 Mails zugestellt, 0 warten noch." in result.output
+    session.refresh(waiting)
+    assert waiting.sent_at is not None and waiting.attempts == 2
+    assert [m["Subject"] for m in outbox] == ["Raumfinder: Saal bestätigt"]

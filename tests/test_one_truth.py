@@ -236,3 +236,57 @@ def test_the_cases_that_disagreed(world, clock, name, arrange, free):
     if not free:  # and the refusal says why, per date
         [problem] = response.get_json()["problems"]
         assert problem["start"] == "2027-01-12T13:00+01:00" and problem["problems"]
+
+
+# ----------------------------------------------------------------------------- the week view and the popup
+
+
+def _week_items(page: str) -> list[str]:
+    """The week view's entries as text, day by day, in the order shown."""
+    week = page[page.index('<ol class="week">'):page.index("</ol>", page.index('<ol class="week">'))]
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).strip()
+            for item in re.findall(r"<li[^>]*class=\"(?:free|busy|closed)\"[^>]*>.*?</li>", week, re.S)]
+
+
+def test_the_week_view_is_in_time_order_and_offers_nothing_that_has_begun(world, clock):
+    clock.set(datetime(2027, 1, 12, 12, 34, tzinfo=BERLIN))  # Tuesday, 12:34
+    sc = {"day": date(2027, 1, 12), "hours": [(d, time(9), time(21)) for d in range(5)], "closures": [],
+          "bookings": [((datetime(2027, 1, 12, 15, tzinfo=BERLIN), datetime(2027, 1, 12, 16, tzinfo=BERLIN)),
+                        "confirmed"),
+                       ((datetime(2027, 1, 13, 10, tzinfo=BERLIN), datetime(2027, 1, 13, 11, tzinfo=BERLIN)),
+                        "confirmed")],
+          "available_from": None, "available_until": None, "max_days_in_advance": None,
+          "booking_mode": "instant", "access": "everyone"}
+    space = _build(world, sc)
+    items = _week_items(world["client"].get(f"/raeume/{space.id}?woche=2027-01-12").get_data(as_text=True))
+    assert items[:5] == ["vorbei",  # Monday has passed
+                         "12:34–15:00 frei", "15:00–16:00 belegt", "16:00–21:00 frei",  # Tuesday from now on
+                         "09:00–10:00 frei"]  # Wednesday, before its booking
+    assert items[5:7] == ["10:00–11:00 belegt", "11:00–21:00 frei"]
+
+
+def test_a_space_whose_period_ended_shows_no_free_week_and_no_booking_button(world, clock):
+    clock.set(datetime(2027, 1, 12, 9, tzinfo=BERLIN))
+    sc = {"day": date(2027, 1, 12), "hours": [(d, time(9), time(21)) for d in range(7)], "closures": [],
+          "bookings": [], "available_from": None, "available_until": date(2020, 6, 30), "max_days_in_advance": None,
+          "booking_mode": "instant", "access": "everyone"}
+    space = _build(world, sc)
+    page = world["client"].get(f"/raeume/{space.id}").get_data(as_text=True)
+    assert 'class="free"' not in page and "Jetzt buchen" not in page
+    assert "Dieser Raum ist nicht mehr buchbar." in page
+    details = world["client"].get(f"/api/spaces/{space.id}").get_json()["properties"]
+    assert details["next_free"] is None and details["bookable"] is False
+
+
+def test_the_popup_offers_a_planned_space_from_its_opening_and_says_the_advance_limit(world, clock):
+    clock.set(datetime(2027, 1, 12, 9, tzinfo=BERLIN))
+    sc = {"day": date(2027, 1, 12), "hours": [(d, time(9), time(21)) for d in range(7)], "closures": [],
+          "bookings": [], "available_from": date(2027, 1, 15), "available_until": None, "max_days_in_advance": 30,
+          "booking_mode": "instant", "access": "everyone"}
+    space = _build(world, sc)
+    details = world["client"].get(f"/api/spaces/{space.id}").get_json()["properties"]
+    assert details["next_free"] == {"start": "2027-01-15T09:00+01:00", "end": "2027-01-15T21:00+01:00"}
+    page = world["client"].get(f"/raeume/{space.id}").get_data(as_text=True)
+    assert "Buchbar höchstens 30 Tage im Voraus, also bis einschließlich 11.02.2027." in page
+    beyond = world["client"].get(f"/raeume/{space.id}?woche=2027-02-15").get_data(as_text=True)
+    assert 'class="free"' not in beyond and "noch nicht buchbar" in beyond
