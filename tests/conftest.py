@@ -104,6 +104,19 @@ def clock():
         service_clock.fix(None)
 
 
+DEMO_NOW = "2026-11-23T10:00:00+01:00"
+
+
+@pytest.fixture
+def demo_clock(clock):
+    """The clock at 23 November 2026, for tests that read the demo data's fixed dates (a room planned
+    for September 2027, one that closes in December 2026) as seen on the day they were written."""
+    from spaces.clock import parse_instant
+
+    clock.set(parse_instant(DEMO_NOW))
+    return clock
+
+
 class BoundSession(FlaskSQLAlchemySession):
     """Flask-SQLAlchemy's Session.get_bind returns the app's engine, ignoring `bind=connection`;
     without this the `session` fixture's transaction would not hold what views commit."""

@@ -5,10 +5,11 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 
+from spaces.clock import today_local
 from spaces.db import db
 from spaces.models import OpeningHours, Site, Space
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_clock")]  # demo data's dates
 
 OPEN_POPUP = """(name) => new Promise((resolve, reject) => {
     const {spaces, cluster} = window.Raumfinder.layers;
@@ -149,7 +150,7 @@ def test_log_in_book_a_weekly_series_and_see_it_in_the_calendar(live_server, wid
 
     page.goto(f"{live_server.url}/raeume/{space_id}")
     page.click("a.button")  # "Jetzt buchen"
-    first = date.today() + timedelta(days=7)
+    first = today_local() + timedelta(days=7)
     while first.weekday() != 1:  # a Tuesday
         first += timedelta(days=1)
     page.fill("input[name=day]", first.isoformat())
@@ -223,7 +224,7 @@ def test_describe_a_need_see_proposals_and_request_the_first(live_server, wide_p
     _log_in(page, live_server, "need-browser@example.org")
     page.click("nav.account >> text=Raum suchen lassen")
     page.click("a.button")  # "Neuen Raumbedarf beschreiben"
-    first = date.today() + timedelta(weeks=3)
+    first = today_local() + timedelta(weeks=3)
     first += timedelta(days=(3 - first.weekday()) % 7)  # a Thursday
     page.fill("input[name=title]", "Tanzabend")
     page.fill("input[name=group_size]", "30")

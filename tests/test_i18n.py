@@ -18,6 +18,8 @@ from sqlalchemy import select
 from spaces.labels import period
 from spaces.models import Space
 
+pytestmark = pytest.mark.usefixtures("demo_clock")  # the demo data's dates, as seen on 23 November 2026
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"

@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 
 from factories import csrf_of, log_in
 from spaces import accounts
+from spaces.clock import today_local
 from spaces.models import Booking, Need
 
 
 def _next_tuesday(weeks_ahead=2) -> date:
-    day = date.today() + timedelta(weeks=weeks_ahead)
+    day = today_local() + timedelta(weeks=weeks_ahead)
     return day + timedelta(days=(1 - day.weekday()) % 7)
 
 

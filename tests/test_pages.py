@@ -2,10 +2,13 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from conftest import make_app
 from spaces.models import Space
+
+pytestmark = pytest.mark.usefixtures("demo_clock")  # the demo data's dates, as seen on 23 November 2026
 
 OPEN_DEMO_SPACES = ["Die Übersee", "Quartierstreff Kronsberg-Süd", "Veranstaltungsraum mit Bühne",
                     "Nachbarschaftsraum der Genossenschaft", "Gemeinschaftsraum Baufeld 3 (geplant)"]
