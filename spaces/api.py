@@ -95,8 +95,8 @@ def spaces():
     now = now_utc()
     today = now.astimezone(BERLIN).date()
     free_now, now_values = free_now_column(now)
-    query = search_spaces(search, now=now).add_columns(free_now).params(now_values)
-    rows = db.session.execute(query.limit(search.limit + 1)).all()  # one more: is there more?
+    query = search_spaces(search, now=now, limit=search.limit + 1)  # one more: is there more?
+    rows = db.session.execute(query.add_columns(free_now).params(now_values)).all()
     return jsonify(
         type="FeatureCollection",
         features=list(map(FeatureWriter(today), rows[: search.limit])),

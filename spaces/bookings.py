@@ -70,6 +70,13 @@ class BookingResult:
     series: BookingSeries | None = None
 
 
+def runs_past_midnight(interval: Interval) -> bool:
+    """Whether a slot ends on a later local day than it starts (a slot ending at midnight does not)."""
+    start, end = interval.start.astimezone(BERLIN), interval.end.astimezone(BERLIN)
+    days = (end.date() - start.date()).days
+    return days > 1 or (days == 1 and end.time() != time(0))
+
+
 def local_text(interval: Interval) -> str:
     """'Di 01.12.2026 18:00–20:00' in Berlin time; a slot past midnight says so ('… (endet am Folgetag)')."""
     start, end = interval.start.astimezone(BERLIN), interval.end.astimezone(BERLIN)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import String, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from .availability import BERLIN, Interval, WeeklyHours, wall_time_to_utc
@@ -29,48 +29,53 @@ def _during(window: Interval):
 
 
 def terms_for(session: Session, space_ids: Iterable[int]) -> dict[int, SpaceTerms]:
-    """The rules' view of each space (settings, weekly hours, provider, listed groups): three queries."""
+    """The rules' view of each space (settings, weekly hours, provider, listed groups): one query."""
     ids = list(dict.fromkeys(space_ids))
     if not ids:
         return {}
-    hours, allowed = defaultdict(list), defaultdict(set)
-    for h in session.scalars(select(OpeningHours).where(OpeningHours.space_id.in_(ids))
-                             .order_by(OpeningHours.space_id, OpeningHours.weekday, OpeningHours.opens)):
-        hours[h.space_id].append(WeeklyHours(h.weekday, h.opens, h.closes))
-    for space_id, organisation_id in session.execute(
-            select(space_access.c.space_id, space_access.c.organisation_id).where(space_access.c.space_id.in_(ids))):
-        allowed[space_id].add(organisation_id)
+    oh = OpeningHours
+    hours = (select(func.json_agg(func.json_build_array(oh.weekday, oh.opens, oh.closes)))
+             .where(oh.space_id == Space.id).scalar_subquery())
+    allowed = func.array(select(space_access.c.organisation_id).where(space_access.c.space_id == Space.id)
+                         .scalar_subquery())
     rows = session.execute(
         select(Space.id, Space.capacity, Space.booking_mode, Space.bookable_by, Site.organisation_id,
-               Space.available_from, Space.available_until, Space.max_days_in_advance)
+               Space.available_from, Space.available_until, Space.max_days_in_advance,
+               hours.label("hours"), allowed.label("allowed"))
         .join(Site, Space.site_id == Site.id).where(Space.id.in_(ids))).all()
     return {
-        r.id: SpaceTerms(capacity=r.capacity, hours=tuple(hours[r.id]), booking_mode=r.booking_mode,
-                         bookable_by=r.bookable_by, owner_id=r.organisation_id, allowed=frozenset(allowed[r.id]),
-                         available_from=r.available_from, available_until=r.available_until,
-                         max_days_in_advance=r.max_days_in_advance)
+        r.id: SpaceTerms(capacity=r.capacity,
+                         hours=tuple(sorted((WeeklyHours(d, time.fromisoformat(o), time.fromisoformat(c))
+                                             for d, o, c in r.hours or ()),
+                                            key=lambda h: (h.weekday, h.opens, h.closes))),
+                         booking_mode=r.booking_mode, bookable_by=r.bookable_by, owner_id=r.organisation_id,
+                         allowed=frozenset(r.allowed or ()), available_from=r.available_from,
+                         available_until=r.available_until, max_days_in_advance=r.max_days_in_advance)
         for r in rows
     }
 
 
 def occupancy_for(session: Session, space_ids: Iterable[int], window: Interval, *,
                   except_booking: int | None = None) -> dict[int, Occupancy]:
-    """Closures and slot-holding bookings overlapping `window`, per space: two queries."""
+    """Closures and slot-holding bookings overlapping `window`, per space: one query."""
     ids = list(dict.fromkeys(space_ids))
     closures, taken = defaultdict(list), defaultdict(list)
     if ids:
         during = _during(window)
-        for space_id, lower, upper, reason in session.execute(
-                select(Closure.space_id, func.lower(Closure.during), func.upper(Closure.during), Closure.reason)
-                .where(Closure.space_id.in_(ids), Closure.during.op("&&")(during))):
-            closures[space_id].append(Closing(Interval(lower, upper), reason or ""))
-        query = (select(Booking.space_id, func.lower(Booking.during), func.upper(Booking.during))
-                 .where(Booking.space_id.in_(ids), Booking.status.in_([s.value for s in SLOT_HOLDING]),
-                        Booking.during.op("&&")(during)))
+        closed = (select(Closure.space_id, func.lower(Closure.during).label("lower"),
+                         func.upper(Closure.during).label("upper"), Closure.reason)
+                  .where(Closure.space_id.in_(ids), Closure.during.op("&&")(during)))
+        booked = (select(Booking.space_id, func.lower(Booking.during), func.upper(Booking.during),
+                         literal(None, String).label("reason"))
+                  .where(Booking.space_id.in_(ids), Booking.status.in_([s.value for s in SLOT_HOLDING]),
+                         Booking.during.op("&&")(during)))
         if except_booking is not None:
-            query = query.where(Booking.id != except_booking)
-        for space_id, lower, upper in session.execute(query):
-            taken[space_id].append(Interval(lower, upper))
+            booked = booked.where(Booking.id != except_booking)
+        for space_id, lower, upper, reason in session.execute(union_all(closed, booked)):
+            if reason is None:  # a booking
+                taken[space_id].append(Interval(lower, upper))
+            else:
+                closures[space_id].append(Closing(Interval(lower, upper), reason))
     return {i: Occupancy(tuple(closures[i]), tuple(taken[i])) for i in ids}
 
 

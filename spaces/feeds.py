@@ -11,6 +11,8 @@ from flask_login import current_user, login_required
 from icalendar import Calendar, Event
 from sqlalchemy import func, literal, select
 
+from .availability import Interval
+from .bookings import local_text, runs_past_midnight
 from .clock import now_utc
 from .links import absolute_url
 from .db import db
@@ -83,7 +85,10 @@ def organisation_feed(organisation_id: int, token: str):
     query = select(Booking).where(Booking.organisation_id == organisation_id)
     for booking in db.session.scalars(_slot_holding_between(query)):
         state = "" if booking.status == BookingStatus.CONFIRMED else " (angefragt)"
-        cal.add_component(_event(booking, f"{booking.space.name}{state}", description=booking.purpose,
+        interval = Interval(booking.during.lower, booking.during.upper)
+        overnight = local_text(interval) if runs_past_midnight(interval) else ""  # "… (endet am Folgetag)"
+        cal.add_component(_event(booking, f"{booking.space.name}{state}",
+                                 description="\n".join(filter(None, [booking.purpose, overnight])),
                                  location=booking.space.name))
     return _ics(cal, f"organisation-{organisation_id}.ics")
 

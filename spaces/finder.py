@@ -77,8 +77,7 @@ def index():
         error, status, search = err.message, 400, SpaceSearch()
     page = _page_number()
     rows = db.session.execute(
-        search_spaces(search, now=now).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
+        search_spaces(search, now=now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)).all()
     filters = {k: v for k, v in request.args.items(multi=True) if k not in ("page", "lang") and v}
     cfg = current_app.config
     m = finder_map(

@@ -1216,6 +1216,11 @@ def test_a_booking_past_midnight_is_said_explicitly(session, w, api, new_client)
     assert (booking["start"], booking["end"]) == ("2027-12-07T22:00+01:00", "2027-12-08T01:00+01:00")
     browser = login(new_client(), session, w.alice)
     assert "Di 07.12.2027 22:00–01:00 (endet am Folgetag)" in text_of(browser.get("/meine-buchungen"))
+    browser.get(f"/organisationen/{w.choir.id}/kalender")  # makes the secret feed link
+    session.refresh(w.choir)
+    feed = browser.get(f"/organisationen/{w.choir.id}/kalender/{w.choir.calendar_token}.ics")
+    [event] = events_of(feed)
+    assert "Di 07.12.2027 22:00–01:00 (endet am Folgetag)" in str(event["description"])
     # ends_next_day with an end after the start would be more than a day: refused
     too_long = api_book(api, w.alice_token, slot(late, w.choir, start="20:00", end="21:00", ends_next_day=True,
                                                  day=TUESDAY + timedelta(days=7)))

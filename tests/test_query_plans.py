@@ -68,7 +68,7 @@ SEARCHES = {
 @pytest.mark.parametrize("args", SEARCHES.values(), ids=SEARCHES.keys())
 def test_search_uses_indexes(city, args):
     search = parse_search(MultiDict(args), today=TODAY)
-    statement = search_spaces(search, now=NOW).limit(51)
+    statement = search_spaces(search, now=NOW, limit=51)
     plan = _plan(city, statement)
     assert [t for t in _seq_scans(plan) if t in GUARDED] == [], json.dumps(plan, indent=1)
 
