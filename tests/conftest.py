@@ -104,6 +104,18 @@ def clock():
         service_clock.fix(None)
 
 
+@pytest.fixture
+def fast_password_hashes(monkeypatch):
+    """accounts.register() hashes with scrypt (0.1 s or more each); a cheap PBKDF2 keeps files that make
+    many accounts fast and still verifies. test_accounts keeps the real hashing."""
+    from werkzeug.security import generate_password_hash
+
+    from spaces import accounts
+
+    monkeypatch.setattr(accounts, "generate_password_hash",
+                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
+
+
 DEMO_NOW = "2026-11-23T10:00:00+01:00"
 
 

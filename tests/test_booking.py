@@ -24,7 +24,6 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
-from werkzeug.security import generate_password_hash
 
 from factories import create_booking, create_organisation, create_space, csrf_of, log_in, make_manager, utc
 from spaces import accounts, booking_service
@@ -60,11 +59,7 @@ def now(clock):
     return clock.now
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashes(monkeypatch):
-    """register() hashes with scrypt (0.1 s each); a cheap PBKDF2 keeps this file fast and still verifies."""
-    monkeypatch.setattr(accounts, "generate_password_hash",
-                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects.postgresql import Range
-from werkzeug.security import generate_password_hash
 
 from factories import create_organisation, create_space
 from spaces import accounts
@@ -39,10 +38,7 @@ ANCHORS = (date(2027, 1, 12), date(2027, 3, 28), date(2027, 10, 31), date(2027, 
 GROUP_SIZE = 10
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashes(monkeypatch):
-    monkeypatch.setattr(accounts, "generate_password_hash",
-                        lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
 
 @pytest.fixture
