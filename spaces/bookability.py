@@ -237,16 +237,35 @@ def evenings(window: Interval) -> list[Interval]:
 
 
 @lru_cache(maxsize=1024)
-def _open_evenings(hours: tuple[WeeklyHours, ...], window: Interval) -> list[Interval]:
-    return intersect(_opening(hours, window), evenings(window))
+def _open_evenings(hours: tuple[WeeklyHours, ...], window: Interval) -> tuple[tuple[float, float], ...]:
+    # As POSIX seconds: the gap report asks this for thousands of spaces, and plain numbers are
+    # about ten times faster than Interval objects (the result is the same, see the tests).
+    return tuple((i.start.timestamp(), i.end.timestamp()) for i in intersect(_opening(hours, window), evenings(window)))
 
 
 def free_evening_hours(terms: SpaceTerms, occupancy: Occupancy, window: Interval) -> float:
-    """Hours of EVENING in `window` the space is open, not closed and not booked (rules 5a, 5e, 5f)."""
-    open_evenings = _open_evenings(tuple(terms.hours), window)
-    blocked = [*_closure_intervals(occupancy), *occupancy.taken]
-    free = subtract(open_evenings, blocked) if blocked else open_evenings
-    return sum((i.duration for i in free), timedelta(0)) / timedelta(hours=1)
+    """Hours of EVENING in `window` the space is open, not closed and not booked (rules 5a, 5e, 5f):
+    the length of ``subtract(intersect(opening, evenings), closures + bookings)``."""
+    spans = _open_evenings(tuple(terms.hours), window)
+    free = sum(end - start for start, end in spans)
+    blocked = sorted((i.start.timestamp(), i.end.timestamp())
+                     for i in (*_closure_intervals(occupancy), *occupancy.taken))
+    merged: list[list[float]] = []
+    for start, end in blocked:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    i = j = 0
+    while i < len(spans) and j < len(merged):  # subtract the overlap of two sorted, disjoint lists
+        overlap = min(spans[i][1], merged[j][1]) - max(spans[i][0], merged[j][0])
+        if overlap > 0:
+            free -= overlap
+        if spans[i][1] <= merged[j][1]:
+            i += 1
+        else:
+            j += 1
+    return free / 3600
 
 
 def _de(day: date) -> str:

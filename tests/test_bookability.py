@@ -223,3 +223,19 @@ def test_free_evening_hours_count_open_unclosed_unbooked_evening_time():
     # Evenings are wall-clock: on the DST Sunday 28 March 2027 17-22 is still five hours.
     sunday = SpaceTerms(capacity=10, hours=(WeeklyHours(SUN, time(0), time(0)),))
     assert free_evening_hours(sunday, NO_ONE, Interval(berlin(2027, 3, 28), berlin(2027, 3, 29))) == 5.0
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_free_evening_hours_are_the_length_of_the_free_evenings(scenario):
+    """The gap report's fast count equals the interval arithmetic it stands for."""
+    from datetime import timedelta as td
+
+    from spaces.availability import intersect, subtract
+    from spaces.bookability import evenings, free_evening_hours
+
+    terms, occupancy, _, window, _ = scenario
+    blocked = [*(c.interval for c in occupancy.closures), *occupancy.taken]
+    free = subtract(intersect(usable_time(terms, Occupancy(), window), evenings(window)), blocked)
+    assert free_evening_hours(terms, occupancy, window) == pytest.approx(
+        sum((i.duration for i in free), td(0)) / td(hours=1), abs=1e-6)
