@@ -1,4 +1,4 @@
-"""Benchmark spaces.allocation.allocate (pure Python + scipy), against greedy_first_fit.
+"""Benchmark spaces.core.allocation.allocate (pure Python + scipy), against greedy_first_fit.
 
     .venv/bin/python benchmarks/bench_allocation.py [--runs 3] [--seed 1]
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spaces.allocation import Candidate, Slot, allocate, greedy_first_fit  # noqa: E402
+from spaces.core.allocation import Candidate, Slot, allocate, greedy_first_fit  # noqa: E402
 
 MONDAY = datetime(2025, 9, 1)
 

@@ -28,7 +28,8 @@ def prepare(database_url: str) -> tuple[str, int, list[int]]:
     """A bench group with a token, and its own spaces (instant, open 24/7); reused when present."""
     from sqlalchemy import select
 
-    from spaces import accounts, create_app
+    from spaces import create_app
+    from spaces.accounts import service as accounts
     from spaces.db import db
     from spaces.models import BookingMode, OpeningHours, Site, Space, User
 

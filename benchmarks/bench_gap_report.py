@@ -29,10 +29,10 @@ def prepare(app) -> str:
     from sqlalchemy import func, select
 
     from geo.crs import to_wgs84
-    from spaces import accounts
+    from spaces.accounts import service as accounts
     from spaces.db import db
+    from spaces.dev.synthetic import generate_city
     from spaces.models import ConstructionPhase, Space, User
-    from spaces.synthetic import generate_city
 
     with app.app_context():
         if db.session.scalar(select(func.count()).select_from(Space)) < SPACES:

@@ -1,4 +1,4 @@
-"""Benchmark spaces.gaps.gap_report: 50 phases × 20,000 spaces × 12 quarters, pure Python.
+"""Benchmark spaces.core.gaps.gap_report: 50 phases × 20,000 spaces × 12 quarters, pure Python.
 
     .venv/bin/python benchmarks/bench_gaps.py [--spaces 20000] [--phases 50] [--runs 5] [--seed 1]
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shapely.geometry import Point, Polygon  # noqa: E402
 
 from geo.crs import to_metric  # noqa: E402
-from spaces.gaps import Norm, PhaseInput, Signal, SpaceInput, gap_report, quarters  # noqa: E402
+from spaces.core.gaps import Norm, PhaseInput, Signal, SpaceInput, gap_report, quarters  # noqa: E402
 
 EAST_HANNOVER = (9.83, 52.355)  # lon, lat: roughly between Kronsberg and Misburg
 

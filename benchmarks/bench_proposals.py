@@ -10,7 +10,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,11 +26,11 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from spaces import create_app
+    from spaces.clock import now_utc
+    from spaces.core.proposals import propose
     from spaces.db import db
     from spaces.models import Need, Space
-    from spaces.need_data import need_near, need_spec, space_facts_for
-    from spaces.clock import now_utc
-    from spaces.proposals import propose
+    from spaces.planning.needs.data import need_near, need_spec, space_facts_for
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
     rng = random.Random(11)
@@ -50,7 +50,8 @@ def main() -> None:
             db.session.flush()  # a real row, so need_near reads its point back
             start = time.perf_counter()
             spec = need_spec(need)
-            result = propose(spec, space_facts_for(db.session, spec, need_near(db.session, need)), now=now_utc(), limit=20)
+            facts = space_facts_for(db.session, spec, need_near(db.session, need))
+            result = propose(spec, facts, now=now_utc(), limit=20)
             elapsed = (time.perf_counter() - start) * 1000
             if i >= 10:  # warm-up
                 times.append(elapsed)

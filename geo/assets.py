@@ -40,9 +40,9 @@ not supported with local paths.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
 
 from branca.element import Element, Figure, Link
 
@@ -64,7 +64,7 @@ _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
 #: folium resource name -> local copy.  Keys are the names folium uses in its
 #: ``default_js``/``default_css`` lists.  Keep in step with
 #: scripts/vendor-static.sh.
-VENDOR_ASSETS: Dict[str, VendorAsset] = {
+VENDOR_ASSETS: dict[str, VendorAsset] = {
     # folium.Map
     "leaflet": VendorAsset(
         "vendor/leaflet/leaflet.js", f"{_JSDELIVR}/leaflet@1.9.3/dist/leaflet.js"
@@ -146,7 +146,7 @@ VENDOR_ASSETS: Dict[str, VendorAsset] = {
     ),
 }
 
-_BY_UPSTREAM: Dict[str, VendorAsset] = {a.upstream: a for a in VENDOR_ASSETS.values()}
+_BY_UPSTREAM: dict[str, VendorAsset] = {a.upstream: a for a in VENDOR_ASSETS.values()}
 
 # scheme-relative ("//host/...") or any "scheme://..." URL is remote
 _REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.\-]*:)?//", re.IGNORECASE)
@@ -180,8 +180,8 @@ def _local_url(name: str, url: str, base_url: str) -> str:
 
 
 def _localized_list(
-    items: List[Tuple[str, str]], base_url: str
-) -> List[Tuple[str, str]]:
+    items: list[tuple[str, str]], base_url: str
+) -> list[tuple[str, str]]:
     return [(name, _local_url(name, url, base_url)) for name, url in items]
 
 
@@ -205,7 +205,7 @@ class _LocalizingHeader(_LocalizingHeaderMixin, Element):
     pass
 
 
-_HEADER_CLASSES: Dict[type, type] = {Element: _LocalizingHeader}
+_HEADER_CLASSES: dict[type, type] = {Element: _LocalizingHeader}
 
 
 def _hook_header(header: Element, base_url: str) -> None:
@@ -219,10 +219,10 @@ def _hook_header(header: Element, base_url: str) -> None:
     header._vendor_base_url = base_url
 
 
-def _walk(root: Element) -> Iterator[Tuple[str, Element]]:
+def _walk(root: Element) -> Iterator[tuple[str, Element]]:
     """Yield (name, element) for root and everything below it: ``_children``
     and the header/html/script sub-elements of Figures, Popups etc."""
-    stack: List[Tuple[str, Element]] = [(root.get_name(), root)]
+    stack: list[tuple[str, Element]] = [(root.get_name(), root)]
     seen = set()
     while stack:
         name, el = stack.pop()
@@ -265,7 +265,7 @@ def localize_assets(element: Element, base_url: str) -> Element:
     return element
 
 
-def missing_vendor_files(static_dir: Optional[Path] = None) -> List[str]:
+def missing_vendor_files(static_dir: Path | None = None) -> list[str]:
     """Paths of VENDOR_ASSETS (relative to static/) that are not files under
     ``static_dir`` (default: this repository's ``static/``).  Empty when all
     vendored files are present; handy as a startup check."""

@@ -1,9 +1,9 @@
 """Coordinate reference systems: storage in WGS84, metres in ETRS89 / UTM 32N."""
 
-from functools import lru_cache
+from functools import cache
 
-from pyproj import Transformer
 import shapely
+from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 WGS84 = 4326  # storage: longitude/latitude
@@ -13,7 +13,7 @@ UTM32N = 25832  # ETRS89 / UTM zone 32N: the metric CRS of Lower Saxony
 SERVICE_AREA = (5.5, 47.0, 15.5, 55.2)  # lon_min, lat_min, lon_max, lat_max
 
 
-@lru_cache(maxsize=None)
+@cache
 def _transformer(src: int, dst: int) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 

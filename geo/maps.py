@@ -3,8 +3,8 @@
 import re
 
 import folium
-from folium.plugins import LocateControl
 from branca.element import MacroElement
+from folium.plugins import LocateControl
 from jinja2 import Template
 
 from .assets import localize_assets

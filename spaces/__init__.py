@@ -9,26 +9,21 @@ def create_app(config: dict | None = None):
     """Build the Flask app: configuration, extensions and blueprints; nothing else."""
     from flask import Flask
 
-    from . import (
-        api,
-        auth,
-        booking_api,
-        booking_views,
-        cli,
-        errors,
-        feeds,
-        finder,
-        gap_views,
-        health,
-        manage,
-        need_views,
-        openapi,
-        phases_admin,
-        round_views,
-    )
-    from .config import load_config
-    from .extensions import init_extensions
-    from .ratelimit import init_rate_limits
+    from spaces import cli, errors, health
+    from spaces.accounts import routes as accounts
+    from spaces.accounts.ratelimit import init_rate_limits
+    from spaces.booking import api as booking_api
+    from spaces.booking import feeds
+    from spaces.booking import routes as booking
+    from spaces.config import load_config
+    from spaces.extensions import init_extensions
+    from spaces.finder import api, openapi
+    from spaces.finder import routes as finder
+    from spaces.manage import routes as manage
+    from spaces.planning.gaps import routes as gaps
+    from spaces.planning.needs import routes as needs
+    from spaces.planning.phases import routes as phases
+    from spaces.planning.rounds import routes as rounds
 
     app = Flask(
         __name__,
@@ -46,7 +41,7 @@ def create_app(config: dict | None = None):
     init_rate_limits(app)
     errors.register(app)
     cli.register(app)
-    for module in (health, finder, api, openapi, auth, booking_views, booking_api, feeds, manage, phases_admin,
-                   gap_views, need_views, round_views):
+    for module in (health, finder, api, openapi, accounts, booking, booking_api, feeds, manage, phases, gaps, needs,
+                   rounds):
         app.register_blueprint(module.bp)
     return app

@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from .db import db
+from spaces.db import db
 
 demo = AppGroup("demo", help="Demo data for Hannover.")
 users = AppGroup("users", help="User accounts.")
@@ -17,8 +17,8 @@ mail = AppGroup("mail", help="The mail outbox.")
 @click.option("--limit", default=500, show_default=True, help="At most this many mails in one go.")
 def mail_deliver(limit: int):
     """Deliver mails still waiting in the outbox (for cron, e.g. every 5 minutes)."""
-    from .models import OutboxMail
-    from .notifications import deliver
+    from spaces.models import OutboxMail
+    from spaces.outbox import deliver
 
     sent = deliver(limit)
     waiting = db.session.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None)))
@@ -28,7 +28,7 @@ def mail_deliver(limit: int):
 @demo.command("load")
 def demo_load():
     """Load (or refresh) the Hannover demo data; running it twice changes nothing."""
-    from .demo import load
+    from spaces.dev.demo import load
 
     counts = load(db.session)
     db.session.commit()
@@ -41,7 +41,7 @@ def demo_load():
 @click.password_option(help="Password (asked for when not given; at least 10 characters).")
 def create_admin(email: str, name: str, password: str):
     """Create a QM admin account, or make an existing account a QM admin with the new password."""
-    from .models import Role, User
+    from spaces.models import Role, User
 
     email = email.strip().lower()
     if "@" not in email:
@@ -60,7 +60,7 @@ def create_admin(email: str, name: str, password: str):
 
 def register(app: Flask) -> None:
     """Add the command groups to `flask`."""
-    from .synthetic import synthetic_city_command
+    from spaces.dev.synthetic import synthetic_city_command
 
     demo.add_command(synthetic_city_command)
     app.cli.add_command(demo)

@@ -13,7 +13,7 @@ they count real seconds on the database's clock, so that every worker agrees.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -27,7 +27,7 @@ def parse_instant(value: str) -> datetime:
     moment = datetime.fromisoformat(value.strip())
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{ENV} needs an offset or Z, e.g. 2026-11-23T10:00:00+01:00, got {value!r}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def fix(moment: datetime | None) -> None:
@@ -35,7 +35,7 @@ def fix(moment: datetime | None) -> None:
     global _fixed
     if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
         raise ValueError(f"the clock needs an aware instant, got {moment!r}")
-    _fixed = moment.astimezone(timezone.utc) if moment is not None else None
+    _fixed = moment.astimezone(UTC) if moment is not None else None
 
 
 def now_utc() -> datetime:
@@ -45,7 +45,7 @@ def now_utc() -> datetime:
     from_env = os.environ.get(ENV)
     if from_env:
         return parse_instant(from_env)
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today_local() -> date:

@@ -38,7 +38,7 @@ def register(app) -> None:
         if _wants_json():
             body = {"error": err.message}
             if getattr(err, "problems", None):
-                from .calendar import local_iso
+                from spaces.times import local_iso
 
                 body["problems"] = [
                     {"start": local_iso(c.interval.start), "end": local_iso(c.interval.end), "problems": c.problems,
@@ -58,7 +58,7 @@ def register(app) -> None:
             return jsonify(error=message + " API: Header X-CSRFToken mitsenden oder einen API-Token benutzen."), 400
         return render_template("error.html", status=400, message=message), 400
 
-    from .recurrence import RecurrenceError
+    from spaces.core.recurrence import RecurrenceError
 
     @app.errorhandler(RecurrenceError)
     def recurrence_error(err: RecurrenceError):

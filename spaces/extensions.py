@@ -6,8 +6,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
-from . import ROOT
-from .db import db
+from spaces import ROOT
+from spaces.db import db
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -68,7 +68,7 @@ def init_extensions(app) -> None:
     @login_manager.user_loader
     def load_user(token: str):
         """The id in the session is a login-session token: a logged-out (deleted) session finds nobody."""
-        from .accounts import user_for_session
+        from spaces.accounts.service import user_for_session
 
         if "Authorization" in request.headers:
             return None  # a request with credentials of its own never rides on a cookie (and skips CSRF)
@@ -77,7 +77,7 @@ def init_extensions(app) -> None:
     @login_manager.request_loader
     def load_user_from_api_token(req):
         """API clients may send `Authorization: Bearer <token>` instead of a session cookie."""
-        from .accounts import user_for_api_token
+        from spaces.accounts.service import user_for_api_token
 
         header = req.headers.get("Authorization", "")
         if header.startswith("Bearer ") and req.path.startswith("/api/"):

@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .db import db
+from spaces.db import db
 
 bp = Blueprint("health", __name__)
 

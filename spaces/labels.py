@@ -1,7 +1,6 @@
 """Words for stored codes, and dates as a resident reads them: German, or English when chosen."""
 
 from datetime import date
-
 from functools import lru_cache
 
 from flask import has_request_context

@@ -27,10 +27,10 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, ExcludeConstraint, JSONB, TSTZRANGE, UUID, Range
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import db
+from spaces.db import db
 
 
 def _in(column: str, enum: type[StrEnum]) -> str:
@@ -132,8 +132,8 @@ class User(db.Model):
     organisations: Mapped[list[Organisation]] = relationship(secondary=memberships, back_populates="members")
 
     # Flask-Login: the id kept in the browser is the login session's token, not the user id, so
-    # ending the session in the database ends it everywhere (see spaces.accounts).
-    session_token = None  # set per request by spaces.accounts.user_for_session
+    # ending the session in the database ends it everywhere (see spaces.accounts.service).
+    session_token = None  # set per request by spaces.accounts.service.user_for_session
     via_api_token = False
     is_authenticated = True
     is_anonymous = False

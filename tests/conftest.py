@@ -110,7 +110,7 @@ def fast_password_hashes(monkeypatch):
     many accounts fast and still verifies. test_accounts keeps the real hashing."""
     from werkzeug.security import generate_password_hash
 
-    from spaces import accounts
+    from spaces.accounts import service as accounts
 
     monkeypatch.setattr(accounts, "generate_password_hash",
                         lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))
@@ -228,7 +228,7 @@ def client(app, session):
 @pytest.fixture
 def demo(session):
     """The Hannover demo data, loaded inside the test's transaction."""
-    from spaces.demo import load
+    from spaces.dev.demo import load
 
     return load(session)
 
@@ -253,7 +253,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server():
     """The real app over HTTP on a free port, with the demo data committed in a database of its own."""
-    from spaces.demo import load
+    from spaces.dev.demo import load
 
     with throwaway_database("raumfinder_live") as url:
         app = make_app(url)

@@ -1,6 +1,6 @@
 """Factories for test data: create_space(session, **params) and friends."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from geoalchemy2.shape import from_shape
@@ -35,7 +35,7 @@ def create_space(session, *, lon=HANNOVER[0], lat=HANNOVER[1], organisation=None
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def create_booking(session, space, start: datetime, hours: float = 2, **params) -> Booking:
@@ -73,7 +73,7 @@ def csrf_of(page) -> str:
 
 def log_in(client, session, user):
     """Log `user` in on `client` through a real login session (as the login form would)."""
-    from spaces import accounts
+    from spaces.accounts import service as accounts
 
     token = accounts.open_session(session, user)
     session.flush()
@@ -85,7 +85,7 @@ def log_in(client, session, user):
 
 def login_as(client, session, role="qm_admin"):
     """A user with `role` (email <role>@example.org), logged in on `client`."""
-    from spaces import accounts
+    from spaces.accounts import service as accounts
 
     user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
     user.role = role

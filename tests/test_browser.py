@@ -133,9 +133,9 @@ def test_phone_width_map_loads_what_is_in_view(live_server, page, artifacts_dir)
 
 
 def test_log_in_book_a_weekly_series_and_see_it_in_the_calendar(live_server, wide_page, artifacts_dir):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    from spaces import accounts
+    from spaces.accounts import service as accounts
 
     page = wide_page
     with live_server.app.app_context():
@@ -189,7 +189,7 @@ def test_keyboard_reaches_the_content_the_search_and_the_markers(live_server, wi
 
 
 def test_qm_sees_the_kronsrode_gap_report_with_map_and_charts(live_server, wide_page, artifacts_dir):
-    from spaces import accounts
+    from spaces.accounts import service as accounts
 
     page = wide_page
     with live_server.app.app_context():
@@ -211,9 +211,9 @@ def test_qm_sees_the_kronsrode_gap_report_with_map_and_charts(live_server, wide_
 
 
 def test_describe_a_need_see_proposals_and_request_the_first(live_server, wide_page, artifacts_dir):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    from spaces import accounts
+    from spaces.accounts import service as accounts
 
     page = wide_page
     with live_server.app.app_context():

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select, text
 
-from spaces.demo import load
+from spaces.dev.demo import load
 from spaces.models import ConstructionPhase, OpeningHours, Organisation, Quartier, Site, Space
 
 MODELS = (Organisation, Quartier, Site, Space, OpeningHours, ConstructionPhase)

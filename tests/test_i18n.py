@@ -114,7 +114,8 @@ def test_api_labels_follow_the_language(client, demo):
     def baufeld_3(url):
         refresh()
         features = client.get(url).get_json()["features"]
-        return next(f["properties"] for f in features if f["properties"]["name"] == "Gemeinschaftsraum Baufeld 3 (geplant)")
+        planned = "Gemeinschaftsraum Baufeld 3 (geplant)"
+        return next(f["properties"] for f in features if f["properties"]["name"] == planned)
 
     english = baufeld_3("/api/spaces?lang=en")
     assert (english["kind_label"], english["period_label"]) == ("Room", "from Sept 2027")

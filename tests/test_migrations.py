@@ -2,10 +2,10 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import make_app, throwaway_database
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from conftest import make_app, throwaway_database
 from spaces.db import db, include_in_migrations
 
 TABLES = {"organisations", "users", "memberships", "quartiers", "sites", "spaces", "opening_hours",
@@ -37,8 +37,7 @@ def test_migrate_up_from_empty_and_down_again():
 
 def test_models_and_migrations_agree(app, session):
     """An autogenerate against the migrated database finds nothing to do."""
-    with app.app_context():
-        with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"include_object": include_in_migrations, "compare_type": True})
-            diff = compare_metadata(context, db.metadata)
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": include_in_migrations, "compare_type": True})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []

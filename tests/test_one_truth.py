@@ -9,7 +9,7 @@ on one local day:
 * the week view:            GET /raeume/<id>?woche=  (the free blocks it renders)
 * the availability API:     GET /api/spaces/<id>/availability?from=&to=
 * a dry-run booking:        POST /api/bookings {"dry_run": true}
-* the proposals of a need:  spaces.need_data.space_facts_for + spaces.proposals.propose
+* the proposals of a need:  spaces.planning.needs.data.space_facts_for + spaces.core.proposals.propose
 
 and asserts they all agree; when they say free, the real booking succeeds. The same for a date
 without times ("free some time that day"). Every example runs in a savepoint that is rolled back.
@@ -18,22 +18,22 @@ without times ("free some time that day"). Every example runs in a savepoint tha
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from factories import create_organisation, create_space
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects.postgresql import Range
 
-from factories import create_organisation, create_space
-from spaces import accounts
-from spaces.availability import BERLIN, Interval, wall_time_to_utc
+from spaces.accounts import service as accounts
+from spaces.core.availability import BERLIN, Interval, wall_time_to_utc
+from spaces.core.proposals import NeedSpec, TimePattern, propose
+from spaces.core.recurrence import Frequency, NonexistentTime, SeriesRequest, expand
 from spaces.models import Booking, Closure, OpeningHours, space_access
-from spaces.need_data import space_facts_for
-from spaces.proposals import NeedSpec, TimePattern, propose
-from spaces.recurrence import NonexistentTime, SeriesRequest, Frequency, expand
+from spaces.planning.needs.data import space_facts_for
 
-UTC = timezone.utc
+UTC = UTC
 ANCHORS = (date(2027, 1, 12), date(2027, 3, 28), date(2027, 10, 31), date(2027, 6, 15))  # normal, DST, DST, summer
 GROUP_SIZE = 10
 

@@ -1,11 +1,10 @@
 """The database itself refuses what must never happen."""
 
 import pytest
+from factories import create_booking, create_space, utc
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import DataError, IntegrityError
-
-from factories import create_booking, create_space, utc
 
 
 def test_overlapping_confirmed_booking_is_refused(session):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from spaces.synthetic import generate_city, synthetic_city_command
+from spaces.dev.synthetic import generate_city, synthetic_city_command
 
 TABLES = ("organisations", "sites", "spaces", "opening_hours", "bookings")
 START = date(2026, 3, 1)  # the year holds both daylight-saving changes (29 March, 25 October)

@@ -1,4 +1,4 @@
-"""berlin_wall_to_utc(date, time): Berlin wall-clock time to UTC as spaces.availability does it,
+"""berlin_wall_to_utc(date, time): Berlin wall-clock time to UTC as spaces.core.availability does it,
 for the search's SQL around daylight-saving changes (a gap resolves to the first instant after
 it, a repeated hour to its first occurrence). Only DST days use it; other days are arithmetic.
 

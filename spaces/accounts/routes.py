@@ -1,0 +1,175 @@
+"""Accounts in the browser: register, log in and out, reset a password, accept an invitation."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from spaces import outbox
+from spaces.accounts import service as accounts
+from spaces.accounts.ratelimit import TOO_MANY, limiter
+from spaces.accounts.service import AccountError
+from spaces.db import db
+from spaces.forms import InviteForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm
+from spaces.links import absolute_url
+from spaces.models import Organisation
+from spaces.outbox import Outgoing
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_LIMIT = "10 per minute;50 per hour"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would let a phishing link log people in elsewhere."""
+    if target and all(32 <= ord(c) < 127 for c in target) and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("finder.index")
+
+
+def _start(user, remember: bool) -> None:
+    session.clear()  # a new session at login: nothing from before survives
+    user.session_token = accounts.open_session(db.session, user)
+    login_user(user, remember=remember)
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], error_message=TOO_MANY)
+def login():
+    """Log in with email and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(db.session, form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("E-Mail oder Passwort stimmt nicht.")
+        else:
+            target = _safe_next(request.args.get("next"))
+            _start(user, form.remember.data)
+            db.session.commit()
+            return redirect(target)
+    return render_template("auth/login.html", form=form), 200 if request.method == "GET" or not form.errors else 422
+
+
+@bp.post("/abmelden")
+@login_required
+def logout():
+    """Log out: the login session ends in the database, so its cookie is worthless from now on."""
+    if current_user.session_token:
+        accounts.close_session(db.session, current_user.session_token)
+        db.session.commit()
+    session.clear()
+    logout_user()  # after clear(): it leaves the note that deletes the remember-me cookie
+    flash(gettext("Sie sind abgemeldet."))
+    return redirect(url_for("finder.index"))
+
+
+@bp.route("/registrieren", methods=["GET", "POST"])
+@limiter.limit("5 per minute;20 per hour", methods=["POST"], error_message=TOO_MANY)
+def register():
+    """Create an account (and, if named, a new initiative)."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(db.session, email=form.email.data, display_name=form.display_name.data,
+                                     password=form.password.data, organisation_name=form.organisation.data or "")
+        except AccountError as err:
+            (form.email if "E-Mail" in err.message else form.password).errors.append(err.message)
+        else:
+            _start(user, remember=False)
+            db.session.commit()
+            flash(gettext("Willkommen! Ihr Konto ist angelegt."))
+            return redirect(url_for("finder.index"))
+    return render_template("auth/register.html", form=form), 200 if request.method == "GET" or not form.errors else 422
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@limiter.limit("5 per minute;20 per hour", methods=["POST"], error_message=TOO_MANY)
+def reset_request():
+    """Ask for a reset link; the answer is the same whether the address is known or not."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        from sqlalchemy import select
+
+        from spaces.models import User
+
+        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if user is not None:
+            token = accounts.reset_token(user, current_app.config["SECRET_KEY"])
+            link = absolute_url("auth.reset", token=token)
+            outbox.commit_and_deliver([Outgoing(
+                user.email, "Raumfinder: neues Passwort",
+                f"Hallo {user.display_name},\n\nmit diesem Link setzen Sie ein neues Passwort "
+                f"(eine Stunde gültig):\n{link}\n\nWenn Sie das nicht waren, ignorieren Sie diese Mail.")])
+        flash(gettext("Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum neuen Passwort unterwegs."))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/passwort-neu/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"], error_message=TOO_MANY)
+def reset(token: str):
+    """Set a new password from a mailed link; every other login of the account ends."""
+    user = accounts.user_for_reset_token(db.session, token, current_app.config["SECRET_KEY"])
+    if user is None:
+        abort(404, description="Dieser Link ist abgelaufen oder wurde schon benutzt.")
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(user, form.password.data)
+        except AccountError as err:
+            form.password.errors.append(err.message)
+        else:
+            accounts.close_all_sessions(db.session, user)
+            _start(user, remember=False)
+            db.session.commit()
+            flash(gettext("Ihr neues Passwort gilt."))
+            return redirect(url_for("finder.index"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.route("/organisationen/<int:organisation_id>/einladen", methods=["GET", "POST"])
+@login_required
+def invite(organisation_id: int):
+    """Invite someone by email into one's own organisation."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not current_user.member_of(organisation_id):
+        abort(404, description="Diese Organisation gibt es nicht, oder Sie gehören nicht dazu.")
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            token = accounts.invite(db.session, organisation, form.email.data, current_user, form.role.data)
+        except AccountError as err:
+            form.email.errors.append(err.message)
+        else:
+            link = absolute_url("auth.accept", token=token)
+            outbox.commit_and_deliver([Outgoing(
+                form.email.data, f"Einladung zu {organisation.name} im Raumfinder",
+                f"{current_user.display_name} lädt Sie zu {organisation.name} ein.\n\n"
+                f"Annehmen (zwei Wochen gültig): {link}")])
+            flash(gettext("Einladung an %(email)s ist verschickt.", email=form.email.data))
+            return redirect(url_for("booking.mine"))
+    return render_template("auth/invite.html", form=form, organisation=organisation)
+
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    """Accept an invitation: log in (or register) with the invited address, then join."""
+    invitation = accounts.find_invitation(db.session, token)
+    if invitation is None:
+        abort(404, description="Diese Einladung ist abgelaufen oder wurde schon angenommen.")
+    if not current_user.is_authenticated:
+        flash(gettext("Bitte melden Sie sich mit %(email)s an oder registrieren Sie sich, um beizutreten.",
+                      email=invitation.email))
+        return redirect(url_for("auth.login", next=request.path))
+    if request.method == "POST":  # CSRFProtect has checked the token
+        try:
+            organisation = accounts.accept_invitation(db.session, invitation, current_user)
+        except AccountError as err:
+            abort(403, description=err.message)
+        db.session.commit()
+        flash(gettext("Sie gehören jetzt zu %(org)s.", org=organisation.name))
+        return redirect(url_for("booking.mine"))
+    return render_template("auth/accept.html", invitation=invitation)

@@ -1,0 +1,1 @@
+"""Groups book: the one booking service and its rules, pages, API, feeds and mails."""

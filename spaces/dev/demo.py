@@ -1,0 +1,109 @@
+"""Loads the Hannover demo data (data/hannover-demo.geojson); loading twice changes nothing."""
+
+import json
+from datetime import date, time
+from decimal import Decimal
+from pathlib import Path
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo.validation import area_from_geojson, point_from_lonlat
+from spaces import ROOT
+from spaces.models import BookingMode, ConstructionPhase, OpeningHours, Organisation, Quartier, Site, Space
+
+DEMO_FILE = ROOT / "data" / "hannover-demo.geojson"
+
+ORGANISATION_KINDS = {
+    "wasmitherz": "association",
+    "win": "association",
+    "hanova": "housing_company",
+    "sbv": "cooperative",
+    "ksg": "housing_company",
+}
+
+# Illustrative opening hours: rooms on weekday evenings and Saturdays, outdoor spots always.
+ROOM_HOURS = [(d, time(9), time(21)) for d in range(5)] + [(5, time(10), time(18))]
+OUTDOOR_HOURS = [(d, time(0), time(0)) for d in range(7)]
+
+
+def _upsert(session: Session, model, where: dict, values: dict):
+    obj = session.scalars(select(model).filter_by(**where)).one_or_none()
+    if obj is None:
+        obj = model(**where)
+        session.add(obj)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    return obj
+
+
+def load(session: Session, path: Path = DEMO_FILE) -> dict:
+    """Insert or update every demo feature; returns how many of each kind the file holds."""
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    counts = {"quartiers": 0, "organisations": 0, "phases": 0, "spaces": 0}
+    organisations = {}
+    for f in features:
+        p = f["properties"]
+        if p["type"] == "organisation":
+            organisations[p["key"]] = _upsert(
+                session, Organisation, {"key": p["key"]},
+                {"name": p["name"], "kind": ORGANISATION_KINDS.get(p["key"], "other")},
+            )
+            counts["organisations"] += 1
+    session.flush()
+    for f in features:
+        p, geometry = f["properties"], f.get("geometry")
+        if p["type"] == "quartier":
+            lon, lat = geometry["coordinates"]
+            _upsert(session, Quartier, {"name": p["name"]},
+                    {"centre": from_shape(point_from_lonlat(lon, lat), srid=4326)})
+            counts["quartiers"] += 1
+        elif p["type"] == "construction_phase":
+            area = area_from_geojson(geometry)
+            _upsert(session, ConstructionPhase, {"name": p["name"]}, {
+                "quartier": p.get("quartier", ""),
+                "geom": from_shape(area, srid=4326),
+                "status": p["status"],
+                "move_in": date.fromisoformat(p["move_in"]) if p.get("move_in") else None,
+                "homes": p.get("homes", 0),
+                "persons_per_home": Decimal(str(p.get("persons_per_home", 2.0))),
+            })
+            counts["phases"] += 1
+        elif p["type"] == "space":
+            _load_space(session, organisations[p["organisation"]], p, geometry)
+            counts["spaces"] += 1
+    session.flush()
+    return counts
+
+
+def _load_space(session: Session, organisation: Organisation, p: dict, geometry: dict) -> None:
+    lon, lat = geometry["coordinates"]
+    point = from_shape(point_from_lonlat(lon, lat), srid=4326)
+    site = session.scalars(
+        select(Site).filter_by(organisation_id=organisation.id, address=p["address"])
+    ).one_or_none()
+    if site is None:
+        site = Site(organisation=organisation, address=p["address"], location=point)
+        session.add(site)
+        session.flush()
+    outdoor = p["kind"] == "outdoor"
+    space = _upsert(session, Space, {"site_id": site.id, "name": p["name"]}, {
+        "kind": p["kind"],
+        "location": point,
+        "capacity": p["capacity"],
+        # The demo file has no floor areas; 2.5 m² per person is an illustrative stand-in so the gap
+        # report has something to add up (replace with surveyed areas in real data).
+        "area_m2": Decimal(str(p["area_m2"])) if p.get("area_m2") else Decimal(p["capacity"]) * Decimal("2.5"),
+        "floor": p.get("floor"),
+        "step_free": bool(p.get("step_free")),
+        "equipment": list(p.get("equipment") or []),
+        "booking_mode": BookingMode.ON_REQUEST if p.get("bookable") else BookingMode.NOT_BOOKABLE,
+        "cost_eur": Decimal("0"),
+        "available_from": date.fromisoformat(p["available_from"]) if p.get("available_from") else None,
+        "available_until": date.fromisoformat(p["available_until"]) if p.get("available_until") else None,
+    })
+    if not space.opening_hours:
+        space.opening_hours = [
+            OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in (OUTDOOR_HOURS if outdoor else ROOM_HOURS)
+        ]

@@ -1,0 +1,235 @@
+"""JSON and GeoJSON for the map and other clients; described in /api/openapi.json."""
+
+import json
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, jsonify, request, url_for
+from sqlalchemy import select
+
+from spaces.clock import BERLIN, now_utc, today_local
+from spaces.core.availability import Interval
+from spaces.db import db
+from spaces.errors import BadParameter, NotFound
+from spaces.finder.queries import (
+    free_now_column,
+    nearest_spaces,
+    phases_as_geojson,
+    quartier_centres,
+    search_spaces,
+    spaces_with_place,
+)
+from spaces.finder.search import parse_point, parse_search
+from spaces.finder.week import MAX_WINDOW, space_calendar
+from spaces.labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
+from spaces.models import OpeningHours, Quartier, Space
+from spaces.times import local_day_window, local_iso
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def quartier_lookup() -> dict:
+    """Quartier name -> (id, lon, lat), for searches near a Quartier."""
+    return {name: (qid, lon, lat) for name, qid, lon, lat in db.session.execute(quartier_centres())}
+
+
+class _QuartierByName:
+    """Looks up one Quartier by name when a search names one (most searches don't)."""
+
+    def get(self, name: str):
+        row = db.session.execute(quartier_centres().where(Quartier.name == name)).first()
+        return None if row is None else (row[1], row[2], row[3])
+
+
+def current_search(args=None):
+    """The SpaceSearch of this request's parameters (HTTP 400 when one is wrong)."""
+    return parse_search(request.args if args is None else args, today=today_local(), quartiers=_QuartierByName())
+
+
+class FeatureWriter:
+    """Turns space rows into GeoJSON Features; per-request work (labels, URLs) is done once, not per row."""
+
+    def __init__(self, today: date):
+        self.today = today
+        self.kinds = {code: label(KINDS, code) for code in KINDS}
+        self.modes = {code: label(BOOKING_MODES, code) for code in BOOKING_MODES}
+        self.space_url = url_for("finder.space", space_id=0)[:-1]  # ".../raeume/" + id
+
+    def __call__(self, row) -> dict:
+        """A space row (from spaces_with_place, maybe with distance_m and free_now) as a GeoJSON Feature."""
+        mapping = row._mapping
+        properties = {
+            "id": row.id,
+            "name": row.name,
+            "kind": row.kind,
+            "kind_label": self.kinds.get(row.kind, row.kind),
+            "capacity": row.capacity,
+            "area_m2": float(row.area_m2) if row.area_m2 is not None else None,
+            "floor": row.floor,
+            "step_free": row.step_free,
+            "accessible_wc": row.accessible_wc,
+            "equipment": list(row.equipment or []),
+            "booking_mode": row.booking_mode,
+            "booking_mode_label": self.modes.get(row.booking_mode, row.booking_mode),
+            "cost_eur": float(row.cost_eur) if row.cost_eur is not None else None,
+            "available_from": row.available_from.isoformat() if row.available_from else None,
+            "available_until": row.available_until.isoformat() if row.available_until else None,
+            "period_label": period(row.available_from, row.available_until, self.today)
+            if row.available_from or row.available_until else "",
+            "organisation": row.organisation,
+            "address": row.address,
+            "url": f"{self.space_url}{row.id}",
+        }
+        if mapping.get("distance_m") is not None:
+            properties["distance_m"] = round(mapping["distance_m"])
+        if "free_now" in mapping:
+            properties["free_now"] = bool(mapping["free_now"])
+        return {
+            "type": "Feature",
+            "id": row.id,
+            "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
+            "properties": properties,
+        }
+
+
+def space_feature(row, today: date) -> dict:
+    """One space row as a GeoJSON Feature."""
+    return FeatureWriter(today)(row)
+
+
+@bp.get("/spaces")
+def spaces():
+    """Spaces matching the filters (bbox, time window, capacity, access, equipment, kind, cost, place) as GeoJSON."""
+    search = current_search()
+    now = now_utc()
+    today = now.astimezone(BERLIN).date()
+    free_now, now_values = free_now_column(now)
+    query = search_spaces(search, now=now, limit=search.limit + 1)  # one more: is there more?
+    rows = db.session.execute(query.add_columns(free_now).params(now_values)).all()
+    return jsonify(
+        type="FeatureCollection",
+        features=list(map(FeatureWriter(today), rows[: search.limit])),
+        limit=search.limit,
+        truncated=len(rows) > search.limit,
+    )
+
+
+@bp.get("/spaces/nearest")
+def nearest():
+    """The n spaces nearest to lat/lon (default 20), with straight-line distance in metres."""
+    lon, lat = parse_point(request.args.get("lat", ""), request.args.get("lon", ""))
+    try:
+        n = int(request.args.get("n", 20))
+    except ValueError:
+        raise BadParameter("n muss eine ganze Zahl sein.") from None
+    if not 1 <= n <= 200:
+        raise BadParameter("n: bitte 1 bis 200.")
+    today = today_local()
+    rows = db.session.execute(nearest_spaces(lon, lat, n, today=today)).all()
+    return jsonify(type="FeatureCollection", features=list(map(FeatureWriter(today), rows)))
+
+
+def _space_row(space_id: int):
+    row = db.session.execute(spaces_with_place().where(Space.id == space_id)).first()
+    if row is None:
+        raise NotFound(f"Einen Raum mit der Nummer {space_id} gibt es nicht.")
+    return row
+
+
+def _interval_json(interval: Interval) -> dict:
+    return {"start": local_iso(interval.start), "end": local_iso(interval.end)}
+
+
+def _free_json(interval: Interval) -> dict:
+    """A free interval to the minute: a start between minutes (now) is shown at the next full minute."""
+    start = interval.start
+    if start.second or start.microsecond:
+        start = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return {"start": local_iso(min(start, interval.end)), "end": local_iso(interval.end)}
+
+
+@bp.get("/spaces/<int:space_id>")
+def space(space_id: int):
+    """One space as a GeoJSON Feature, with opening hours and its next free slot (of at least an hour)."""
+    today = today_local()
+    row = _space_row(space_id)
+    feature = space_feature(row, today)
+    now = now_utc()
+    calendar = space_calendar(db.session, space_id, Interval(now, now + timedelta(days=14)))
+    next_free = calendar.next_free()
+    feature["properties"]["next_free"] = _free_json(next_free) if next_free else None
+    feature["properties"]["bookable"] = calendar.bookable
+    hours = db.session.scalars(
+        select(OpeningHours).where(OpeningHours.space_id == space_id).order_by(OpeningHours.weekday, OpeningHours.opens)
+    )
+    feature["properties"]["opening_hours"] = [
+        {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")} for h in hours
+    ]
+    return jsonify(feature)
+
+
+def _parse_moment(value: str, name: str, *, end: bool) -> datetime:
+    """A date (local midnight; for `to` the midnight after it) or an ISO datetime with offset."""
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return local_day_window(day, day).end if end else local_day_window(day, day).start
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadParameter(f"{name}: „{value}“ ist weder Datum (JJJJ-MM-TT) noch Zeitpunkt (ISO 8601).") from None
+    if moment.tzinfo is None:
+        raise BadParameter(f"{name}: bitte mit Zeitzone angeben, z. B. 2026-12-01T18:00+01:00.")
+    return moment
+
+
+@bp.get("/spaces/<int:space_id>/availability")
+def availability(space_id: int):
+    """Free and busy intervals of a space between `from` and `to` (dates or ISO datetimes; a week by default,
+    at most 92 days)."""
+    _space_row(space_id)
+    today = today_local()
+    start = _parse_moment(request.args.get("from") or today.isoformat(), "from", end=False)
+    default_to = (start.astimezone(BERLIN).date() + timedelta(days=6)).isoformat()
+    end = _parse_moment(request.args.get("to") or default_to, "to", end=True)
+    if end <= start:
+        raise BadParameter("Das Zeitfenster endet, bevor es beginnt: „to“ muss nach „from“ liegen.")
+    if end - start > MAX_WINDOW:
+        raise BadParameter("Das Zeitfenster ist zu lang: höchstens 92 Tage.")
+    calendar = space_calendar(db.session, space_id, Interval(start, end))
+    return jsonify(
+        space_id=space_id,
+        **{"from": local_iso(start), "to": local_iso(end)},
+        free=[_free_json(i) for i in calendar.free],
+        busy=[{**_interval_json(b.interval), "title": b.title or "belegt", "kind": b.kind} for b in calendar.busy],
+    )
+
+
+@bp.get("/phases")
+def phases():
+    """Construction phases as a GeoJSON FeatureCollection."""
+    features = []
+    for row in db.session.execute(phases_as_geojson()).all():
+        phase = row.ConstructionPhase
+        features.append(
+            {
+                "type": "Feature",
+                "id": phase.id,
+                "geometry": json.loads(row.geojson),
+                "properties": {
+                    "id": phase.id,
+                    "name": phase.name,
+                    "quartier": phase.quartier,
+                    "status": phase.status,
+                    "status_label": label(PHASE_STATUS, phase.status),
+                    "move_in": phase.move_in.isoformat() if phase.move_in else None,
+                    "homes": phase.homes,
+                },
+            }
+        )
+    return jsonify(type="FeatureCollection", features=features)
+
+
+@bp.get("/quartiers")
+def quartiers():
+    """Named Quartiere to search near, with their centre."""
+    return jsonify([{"name": n, "lon": v[1], "lat": v[2]} for n, v in quartier_lookup().items()])

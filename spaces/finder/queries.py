@@ -1,0 +1,379 @@
+"""Select builders for spaces and phases: composable, SQL stays here, not in views."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Interval,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql
+
+from geo.walking import walk_radius_m
+from spaces.core.availability import BERLIN, wall_time_to_utc
+from spaces.core.availability import Interval as AvInterval
+from spaces.core.bookability import local_days
+from spaces.models import SLOT_HOLDING, Booking, Closure, ConstructionPhase, OpeningHours, Organisation, Site, Space
+
+ONE_DAY = timedelta(days=1)
+
+# What lists, maps and the API show of a space: plain columns, no ORM objects to build per row.
+SPACE_COLUMNS = (
+    Space.id, Space.name, Space.kind, Space.capacity, Space.area_m2, Space.floor, Space.step_free,
+    Space.accessible_wc, Space.equipment, Space.booking_mode, Space.cost_eur, Space.available_from,
+    Space.available_until,
+)
+
+
+def spaces_with_place() -> Select:
+    """Spaces (SPACE_COLUMNS) with their address, organisation and coordinates, ordered by name."""
+    return (
+        select(
+            *SPACE_COLUMNS,
+            Site.address,
+            Organisation.name.label("organisation"),
+            func.ST_X(Space.location).label("lon"),
+            func.ST_Y(Space.location).label("lat"),
+        )
+        .join(Site, Space.site_id == Site.id)
+        .join(Organisation, Site.organisation_id == Organisation.id)
+        .order_by(Space.name, Space.id)
+    )
+
+
+def not_expired(day: date) -> ColumnElement[bool]:
+    """Criterion: the space is open on `day` or will open later (closed temporary spaces are left out)."""
+    return or_(Space.available_until.is_(None), Space.available_until >= day)
+
+
+# ----------------------------------------------------------------------------- free time in SQL
+#
+# The search filters in SQL for speed, so it states the rules of spaces.core.bookability again; the
+# differential tests (tests/test_one_truth.py, tests/test_search.py) prove that both agree.
+# A window's values are bound by name (see window_values), so one statement serves every window.
+
+
+class BoundWindow:
+    """The bind parameters of a window [start, end) for the SQL rule, named with a prefix."""
+
+    def __init__(self, prefix: str):
+        def param(name, type_):
+            # CAST: typed in SQL too, so the statement means the same with literal values (EXPLAIN tests)
+            return cast(bindparam(f"{prefix}_{name}", type_=type_), type_)
+
+        self.start = param("start", DateTime(timezone=True))
+        self.end = param("end", DateTime(timezone=True))
+        self.now = param("now", DateTime(timezone=True))
+        self.from_ = param("from", DateTime(timezone=True))  # max(start, now): where "some free time" may begin
+        self.first_day = param("first_day", Date())
+        self.last_day = param("last_day", Date())
+        self.today = param("today", Date())
+        self.days = param("days", postgresql.ARRAY(Date()))
+        self.uniform = param("uniform", Boolean())
+        self.offset = param("offset", Interval())
+
+
+def window_values(prefix: str, start: datetime, end: datetime, now: datetime) -> dict:
+    """The bind values of BoundWindow(prefix) for the window [start, end) asked at `now`."""
+    first_day, last_day = local_days(AvInterval(start, end))
+    before, after = wall_time_to_utc(first_day - ONE_DAY, time(0)), wall_time_to_utc(last_day + 2 * ONE_DAY, time(0))
+    offset = before.astimezone(BERLIN).utcoffset()
+    values = {
+        "start": start, "end": end, "now": now, "from": min(max(start, now), end),
+        "first_day": first_day, "last_day": last_day, "today": now.astimezone(BERLIN).date(),
+        "days": [first_day + timedelta(days=n) for n in range(-1, (last_day - first_day).days + 1)],
+        # No DST change from the day before to the day after the window: wall time = UTC + one offset.
+        "uniform": offset == after.astimezone(BERLIN).utcoffset(),
+        "offset": offset,
+    }
+    return {f"{prefix}_{k}": v for k, v in values.items()}
+
+
+def _wall_to_utc(day, wall, w: BoundWindow):
+    """SQL: the UTC instant of a Berlin wall time on a local date, as spaces.core.availability.wall_time_to_utc.
+
+    On days without a DST change it is plain arithmetic; around a change the function
+    berlin_wall_to_utc (migration 0008) resolves gaps and repeated hours as the Python rule does.
+    """
+    return case((w.uniform, func.timezone("UTC", day + wall - w.offset)),
+                else_=func.berlin_wall_to_utc(day, wall))
+
+
+def openings_between(w: BoundWindow):
+    """SQL (rule 5a): the space's weekly openings on the window's days, as one tstzmultirange.
+
+    range_agg joins openings that touch or run past midnight, as spaces.core.availability.merge does.
+    """
+    days = func.unnest(w.days).table_valued("day").render_derived(name="d")
+    oh = OpeningHours
+    next_day = cast(oh.closes <= oh.opens, Integer)  # closes <= opens: ends on the next local date
+    pieces = func.tstzrange(_wall_to_utc(days.c.day, oh.opens, w), _wall_to_utc(days.c.day + next_day, oh.closes, w),
+                            literal("[)"))
+    return (
+        select(func.range_agg(pieces))
+        .select_from(oh)
+        .join(days, oh.weekday == cast(func.extract("isodow", days.c.day), Integer) - 1)
+        .where(oh.space_id == Space.id)
+        .scalar_subquery()
+    )
+
+
+def _within_terms(w: BoundWindow) -> ColumnElement[bool]:
+    """SQL (rules 5b and 5c): the window's local days lie in the space's period and advance window."""
+    return and_(
+        or_(Space.available_from.is_(None), Space.available_from <= w.first_day),
+        or_(Space.available_until.is_(None), Space.available_until >= w.last_day),
+        or_(Space.max_days_in_advance.is_(None), w.last_day - w.today <= Space.max_days_in_advance),
+    )
+
+
+def _during(start, end):
+    return func.tstzrange(start, end, literal("[)"))
+
+
+# _per_space: the booking and closure checks are asked per candidate space, through the index
+# on (space_id, during). PostgreSQL would otherwise turn NOT EXISTS into an anti-join that first
+# collects every booking of the city in the window from an index led by space_id, which it
+# underestimates badly (150 ms with 2 million bookings). OFFSET 0 keeps the subquery correlated.
+
+
+def no_booking_during(start, end) -> ColumnElement[bool]:
+    """Criterion (rule 5f): no slot-holding booking of the space overlaps [start, end)."""
+    return ~exists(
+        select(1)
+        .where(
+            Booking.space_id == Space.id,
+            Booking.status.in_([s.value for s in SLOT_HOLDING]),
+            Booking.during.op("&&")(_during(start, end)),
+        )
+        .offset(0)  # see _per_space
+    )
+
+
+def no_closure_during(start, end) -> ColumnElement[bool]:
+    """Criterion (rule 5e): the space is not closed during [start, end)."""
+    return ~exists(
+        select(1).where(Closure.space_id == Space.id, Closure.during.op("&&")(_during(start, end))).offset(0)
+    )
+
+
+def free_throughout(w: BoundWindow) -> ColumnElement[bool]:
+    """Criterion (rule 5): the whole window lies in the space's free time (bookability.free_time)."""
+    return and_(
+        w.start >= w.now,  # 5d: nothing that has begun
+        _within_terms(w),
+        func.coalesce(openings_between(w).op("@>")(_during(w.start, w.end)), False),
+        no_closure_during(w.start, w.end),
+        no_booking_during(w.start, w.end),
+    )
+
+
+_EMPTY = literal_column("'{}'::tstzmultirange")
+
+
+def free_some_time(w: BoundWindow) -> ColumnElement[bool]:
+    """Criterion (rule 5): some of a window of whole local days is free time (bookability.free_time non-empty)."""
+    window = _during(w.from_, w.end)
+    closed = select(func.range_agg(Closure.during)).where(
+        Closure.space_id == Space.id, Closure.during.op("&&")(window)).scalar_subquery()
+    taken = select(func.range_agg(Booking.during)).where(
+        Booking.space_id == Space.id, Booking.status.in_([s.value for s in SLOT_HOLDING]),
+        Booking.during.op("&&")(window)).scalar_subquery()
+    free = (openings_between(w).op("*")(func.tstzmultirange(window))
+            .op("-")(func.coalesce(closed, _EMPTY)).op("-")(func.coalesce(taken, _EMPTY)))
+    return and_(_within_terms(w), func.coalesce(~func.isempty(free), False))
+
+
+def _geography(lon: float, lat: float):
+    return func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
+
+
+def _space_geography():
+    # geography(location) is the expression of ix_spaces_location_geography; a CAST through
+    # GeoAlchemy2's Geography type would add a type modifier and miss the index.
+    return func.geography(Space.location)
+
+
+def distance_m(lon: float, lat: float):
+    """Expression: straight-line metres from the space to a point (on the spheroid)."""
+    return func.ST_Distance(_space_geography(), _geography(lon, lat))
+
+
+def within_m(lon: float, lat: float, metres: float) -> ColumnElement[bool]:
+    """Criterion: the space lies within `metres` of the point (uses the geography GiST index)."""
+    return func.ST_DWithin(_space_geography(), _geography(lon, lat), metres)
+
+
+def in_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> ColumnElement[bool]:
+    """Criterion: the space lies inside the WGS84 bounding box."""
+    return func.ST_Intersects(Space.location, func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326))
+
+
+def search_spaces(search, *, now: datetime, limit: int | None = None, offset: int = 0) -> Select:
+    """Spaces matching a SpaceSearch asked at `now`, with distance (metres, when a place is given), sorted;
+    at most `limit` (default: the search's own limit) after skipping `offset`."""
+    shape, values = _search_shape(search, now)
+    values |= {"limit": search.limit if limit is None else limit, "offset": offset}
+    return _search_statement(shape).params(values)
+
+
+def free_now_column(now: datetime, minutes: int = 1) -> tuple:
+    """A column saying whether each space is free from `now` for a few minutes, and its bind values."""
+    return _free_now_column(), window_values("now", now, now + timedelta(minutes=minutes), now)
+
+
+@lru_cache(maxsize=1)
+def _free_now_column():
+    return free_throughout(BoundWindow("now")).label("free_now")
+
+
+def _search_shape(search, now: datetime) -> tuple[tuple, dict]:
+    """Which criteria a search uses (the statement's shape) and the values to bind into them."""
+    today = now.astimezone(BERLIN).date()
+    values: dict = {"today": today}
+    if search.window is not None:
+        when = "window"
+        values |= window_values("w", search.window.start, search.window.end, now)
+    elif search.day is not None:
+        whole = _local_day(search.day)
+        when = "day"
+        values |= window_values("w", whole.start, whole.end, now)
+    else:
+        when = "any"
+    if search.min_capacity:
+        values["capacity"] = search.min_capacity
+    if search.equipment:
+        values["equipment"] = list(search.equipment)
+    if search.kinds:
+        values["kinds"] = list(search.kinds)
+    if search.bbox is not None:
+        values |= dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), search.bbox))
+    if search.near is not None:
+        values |= {"lon": search.near[0], "lat": search.near[1], "radius": walk_radius_m(search.walk_minutes)}
+    shape = (
+        when, bool(search.min_capacity), search.step_free, search.accessible_wc, bool(search.equipment),
+        bool(search.kinds), search.free_of_charge, search.bbox is not None, search.near is not None, search.sort,
+    )
+    return shape, values
+
+
+def _local_day(day: date):
+    from spaces.times import local_day_window
+
+    return local_day_window(day, day)
+
+
+def _attribute_filters(capacity, step_free, accessible_wc, equipment, kinds, free, bbox) -> list:
+    """The search's criteria on a space's own columns, with their bind parameters."""
+    criteria = []
+    if capacity:
+        criteria.append(Space.capacity >= bindparam("capacity", type_=Integer()))
+    if step_free:
+        criteria.append(Space.step_free.is_(True))
+    if accessible_wc:
+        criteria.append(Space.accessible_wc.is_(True))
+    if equipment:
+        wanted = cast(bindparam("equipment", type_=postgresql.ARRAY(String())), postgresql.ARRAY(String(32)))
+        criteria.append(Space.equipment.contains(wanted))  # @> on the GIN index
+    if kinds:
+        criteria.append(Space.kind.in_(bindparam("kinds", expanding=True)))
+    if free:
+        criteria.append(Space.cost_eur == 0)
+    if bbox:
+        criteria.append(in_bbox(*(bindparam(n, type_=Float()) for n in ("min_lon", "min_lat", "max_lon", "max_lat"))))
+    return criteria
+
+
+@lru_cache(maxsize=512)
+def _search_statement(shape: tuple) -> Select:
+    # Building a statement costs about a millisecond of Python; there are only a few hundred shapes.
+    #
+    # The spaces are filtered, sorted and cut in an inner query and only then joined to their site and
+    # organisation. PostgreSQL cannot estimate the free-time criteria and guesses one row; joined in
+    # one query, that guess once made it loop over every site for each of 372 results (1.6 s instead
+    # of 40 ms). A LIMITed inner query is planned on its own, and its few rows are decorated by index.
+    when, capacity, step_free, accessible_wc, equipment, kinds, free, bbox, near, sort = shape
+    distance = literal(None).label("distance_m")
+    if near:
+        lon, lat = bindparam("lon", type_=Float()), bindparam("lat", type_=Float())
+        distance = distance_m(lon, lat).label("distance_m")
+    query = select(Space.id.label("id"), distance)
+    if when == "window":  # free throughout the window
+        query = query.where(free_throughout(BoundWindow("w")))
+    elif when == "day":  # free some time that day
+        query = query.where(free_some_time(BoundWindow("w")))
+    else:
+        query = query.where(not_expired(bindparam("today", type_=Date())))
+    query = query.where(*_attribute_filters(capacity, step_free, accessible_wc, equipment, kinds, free, bbox))
+    if near:
+        query = query.where(within_m(lon, lat, bindparam("radius", type_=Float())))
+    if sort == "distance":
+        inner_order = (distance, Space.id)
+    elif sort == "capacity":
+        inner_order = (Space.capacity, Space.name, Space.id)
+    else:
+        inner_order = (Space.name, Space.id)
+    found = (query.order_by(*inner_order).limit(bindparam("limit", type_=Integer()))
+             .offset(bindparam("offset", type_=Integer())).subquery("found"))
+    # Address and organisation per found space, by primary key (never a join the planner might loop over).
+    address = select(Site.address).where(Site.id == Space.site_id).scalar_subquery()
+    organisation = (select(Organisation.name).join(Site, Site.organisation_id == Organisation.id)
+                    .where(Site.id == Space.site_id).scalar_subquery())
+    outer = (select(*SPACE_COLUMNS, address.label("address"), organisation.label("organisation"),
+                    func.ST_X(Space.location).label("lon"), func.ST_Y(Space.location).label("lat"),
+                    found.c.distance_m)
+             .select_from(found).join(Space, Space.id == found.c.id))
+    if sort == "distance":
+        return outer.order_by(found.c.distance_m, Space.id)
+    if sort == "capacity":
+        return outer.order_by(Space.capacity, Space.name, Space.id)
+    return outer.order_by(Space.name, Space.id)
+
+
+def nearest_spaces(lon: float, lat: float, n: int = 20, *, today: date) -> Select:
+    """The n spaces nearest to a point, by index-assisted KNN on geography."""
+    knn = _space_geography().op("<->")(_geography(lon, lat))
+    return (
+        spaces_with_place()
+        .add_columns(distance_m(lon, lat).label("distance_m"))
+        .where(not_expired(today))
+        .order_by(None)
+        .order_by(knn)
+        .limit(n)
+    )
+
+
+def phases_as_geojson() -> Select:
+    """Construction phases with their geometry as GeoJSON text, by move-in date."""
+    return select(
+        ConstructionPhase,
+        func.ST_AsGeoJSON(ConstructionPhase.geom, 6).label("geojson"),
+    ).order_by(ConstructionPhase.move_in.nulls_last(), ConstructionPhase.name)
+
+
+def quartier_centres() -> Select:
+    """Named places to search near: name, id, lon, lat."""
+    from spaces.models import Quartier
+
+    return select(Quartier.name, Quartier.id, func.ST_X(Quartier.centre), func.ST_Y(Quartier.centre)).order_by(
+        Quartier.name
+    )

@@ -1,0 +1,163 @@
+"""Residents' pages: the map with search filters and the list of results, and a space's page."""
+
+from datetime import date, timedelta
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext
+
+from geo.maps import finder_map, page_parts
+from geo.walking import walk_radius_m
+from spaces.clock import BERLIN, now_utc
+from spaces.core.availability import Interval
+from spaces.core.bookability import horizon
+from spaces.db import db
+from spaces.errors import BadParameter
+from spaces.finder.api import _space_row, current_search
+from spaces.finder.queries import quartier_centres, search_spaces
+from spaces.finder.search import SORTS, SpaceSearch
+from spaces.finder.week import space_calendar
+from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, kind_letters, label, period
+from spaces.models import Space
+from spaces.times import local_day_window, split_by_local_day
+
+bp = Blueprint("finder", __name__)
+
+PAGE_SIZE = 50
+
+
+@bp.app_context_processor
+def _labels():
+    return {"label": label, "KINDS": KINDS, "EQUIPMENT": EQUIPMENT, "BOOKING_MODES": BOOKING_MODES,
+            "WEEKDAYS": WEEKDAYS}
+
+
+def _map_text() -> dict:
+    """The words static/js/map.js shows, in the visitor's language (map.js falls back to German)."""
+    return {
+        "persons": gettext("bis %(n)s Personen"),
+        "step_free": gettext("stufenlos"),
+        "not_step_free": gettext("nicht stufenlos"),
+        "accessible_wc": gettext("barrierefreies WC"),
+        "next_loading": gettext("Nächste freie Zeit wird geladen …"),
+        "next_free": gettext("Nächste freie Zeit: %(when)s"),
+        "none_free": gettext("In den nächsten zwei Wochen nichts frei."),
+        "details": gettext("Details und Buchung"),
+        "move_in": gettext("Einzug ab %(date)s"),
+        "homes": gettext("%(n)s Wohnungen"),
+        "spaces_layer": gettext("Räume und Treffpunkte"),
+        "phases_layer": gettext("Bauabschnitte"),
+        # Translators: the language tag for weekdays and dates in the map's popups (English: en-GB).
+        "date_locale": gettext("de-DE"),
+        "kind_letters": kind_letters(),
+    }
+
+
+def _locate_strings() -> dict:
+    """The "where am I" map button's words; {distance} is filled in by the button, in metres."""
+    return {"title": gettext("Wo bin ich?"),
+            "popup": gettext("Sie sind im Umkreis von {distance} m um diesen Punkt")}
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+def index():
+    """The map of Hannover with spaces and construction phases, a search form, and the results as a list."""
+    now = now_utc()
+    today = now.astimezone(BERLIN).date()
+    error, status = None, 200
+    try:
+        search = current_search()
+    except BadParameter as err:
+        error, status, search = err.message, 400, SpaceSearch()
+    page = _page_number()
+    rows = db.session.execute(
+        search_spaces(search, now=now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)).all()
+    filters = {k: v for k, v in request.args.items(multi=True) if k not in ("page", "lang") and v}
+    cfg = current_app.config
+    m = finder_map(
+        center=cfg["MAP_CENTER"],
+        zoom=cfg["MAP_ZOOM"],
+        tile_url=cfg["TILE_URL"],
+        attribution=cfg["TILE_ATTRIBUTION"],
+        layers={
+            "spaces": url_for("api.spaces", **({} if error else _multi(request.args, drop=("page", "lang", "sort")))),
+            "phases": url_for("api.phases"),
+            "near": list(search.near) if search.near else None,
+            "radius": round(walk_radius_m(search.walk_minutes)),
+            "text": _map_text(),
+        },
+        static_url=url_for("static", filename=""),
+        locate_strings=_locate_strings(),
+    )
+    return render_template(
+        "finder/index.html",
+        map=page_parts(m),
+        rows=rows[:PAGE_SIZE],
+        search=search,
+        error=error,
+        args=request.args,
+        quartiers=[name for name, *_ in db.session.execute(quartier_centres())],
+        sorts=SORTS,
+        page=page,
+        has_next=len(rows) > PAGE_SIZE,
+        page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
+        filtered=bool(filters),
+        period=lambda s: period(s.available_from, s.available_until, today),
+    ), status
+
+
+def _multi(args, drop=()) -> dict:
+    """Request arguments as a dict for url_for, keeping repeated keys as lists."""
+    return {k: (v if len(v) > 1 else v[0]) for k, v in args.lists() if k not in drop and any(v)}
+
+
+def _week_start(value: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat(value) if value else today
+    except ValueError:
+        raise BadParameter(f"Woche: „{value}“ ist kein Datum (erwartet JJJJ-MM-TT).") from None
+    return day - timedelta(days=day.weekday())
+
+
+@bp.get("/raeume/<int:space_id>")
+def space(space_id: int):
+    """One space: facts, a week of free and busy time in time order, public events, how to book."""
+    now = now_utc()
+    today = now.astimezone(BERLIN).date()
+    row = _space_row(space_id)
+    monday = _week_start(request.args.get("woche"), today)
+    days = [monday + timedelta(days=i) for i in range(7)]
+    calendar = space_calendar(db.session, space_id, local_day_window(days[0], days[-1]), now)
+    week = {d: [] for d in days}  # day -> [(interval, "free" | "busy", title)] in time order
+    for interval in calendar.free:
+        for day, part in split_by_local_day(interval):
+            week[day].append((part, "free", None))
+    for busy in calendar.busy:
+        clipped = Interval(max(busy.interval.start, calendar.window.start), min(busy.interval.end, calendar.window.end))
+        for day, part in split_by_local_day(clipped):
+            week[day].append((part, "busy", busy.title))
+    for entries in week.values():
+        entries.sort(key=lambda e: (e[0].start, e[0].end))
+    events = space_calendar(db.session, space_id, local_day_window(today, today + timedelta(days=60)), now)
+    limit = horizon(calendar.terms, now)
+    return render_template(
+        "finder/space.html",
+        row=row,
+        space=db.session.get(Space, space_id),
+        period=period(row.available_from, row.available_until, today),
+        week=week,
+        monday=monday,
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        events=[b for b in events.busy if b.kind == "booking" and b.title][:10],
+        bookable=calendar.bookable,
+        last_bookable_day=(limit - timedelta(days=1)).astimezone(BERLIN).date() if limit else None,
+        today=today,
+        BERLIN=BERLIN,
+    )

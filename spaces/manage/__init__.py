@@ -1,0 +1,1 @@
+"""Space managers publish their spaces: places, opening hours, closures, who may book."""

@@ -1,0 +1,65 @@
+"""The mail outbox: mails are written in the same transaction as the change they report and delivered
+once it is committed. A mail that cannot be delivered stays in the outbox and is tried again
+(`flask mail deliver`, for cron); none is lost with a rolled-back change or a mail server that is down."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+
+from spaces.clock import now_utc
+from spaces.db import db
+from spaces.mail import send_mail
+from spaces.models import OutboxMail
+
+MAX_ATTEMPTS = 20  # then a mail stays in the outbox for a person to look at (last_error says why)
+log = logging.getLogger("raumfinder.mail")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    to: str
+    subject: str
+    body: str
+
+
+def queue(outgoing: list[Outgoing]) -> None:
+    """Put mails into the outbox, in the current transaction: they exist exactly when the change does."""
+    db.session.add_all(OutboxMail(recipient=m.to, subject=m.subject[:300], body=m.body) for m in outgoing)
+
+
+def deliver(limit: int = 100) -> int:
+    """Send pending mails from the outbox (oldest first) and mark them sent; returns how many went out.
+
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so workers delivering at once never send one twice.
+    A failure is noted on the row (attempts, last_error) and the mail is tried again next time.
+    """
+    # Marking a mail sent need not wait for the disk: after a crash it would at worst be sent twice.
+    db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    pending = db.session.scalars(
+        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMail.id).limit(limit).with_for_update(skip_locked=True)).all()
+    sent = 0
+    for mail in pending:
+        mail.attempts += 1
+        try:
+            send_mail(mail.recipient, mail.subject, mail.body)
+        except (OSError, smtplib.SMTPException) as err:
+            mail.last_error = f"{type(err).__name__}: {err}"[:1000]
+            log.warning("Mail %s an %s nicht zugestellt (Versuch %s): %s", mail.id, mail.recipient, mail.attempts,
+                        mail.last_error)
+        else:
+            mail.sent_at, mail.last_error = now_utc(), ""
+            sent += 1
+    db.session.commit()
+    return sent
+
+
+def commit_and_deliver(outgoing: list[Outgoing]) -> None:
+    """Queue the mails with the change, commit both, then deliver: nobody hears of a change that was rolled back."""
+    queue(outgoing)
+    db.session.commit()
+    deliver()

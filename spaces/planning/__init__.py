@@ -1,0 +1,1 @@
+"""Neighbourhood managers plan: the gap report, construction phases, needs and allocation rounds."""

@@ -1,0 +1,1 @@
+"""The gap report: where and when community space is missing, per construction phase."""

@@ -1,0 +1,112 @@
+"""The gap report's inputs from the database: phases, the spaces near them, signals; a bounded number of queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shapely import wkb
+from shapely.geometry import Point
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from geo.crs import UTM32N
+from spaces.clock import now_utc
+from spaces.core.availability import Interval
+from spaces.core.bookability import BOOKABLE_MODES, free_evening_hours
+from spaces.core.gaps import Norm, PhaseInput, Signal, SpaceInput
+from spaces.models import (
+    BookableBy,
+    Booking,
+    BookingStatus,
+    ConstructionPhase,
+    Need,
+    NeedStatus,
+    ProvisionNorm,
+    Space,
+)
+from spaces.terms import occupancy_for, terms_for
+
+BOOKED_LOOKAHEAD = timedelta(weeks=12)
+
+
+def current_norm(session: Session) -> tuple[Norm, ProvisionNorm | None]:
+    """The QM's provision norm (or the defaults while none is saved)."""
+    row = session.scalar(select(ProvisionNorm).order_by(ProvisionNorm.id).limit(1))
+    if row is None:
+        return Norm(), None
+    return Norm(m2_per_1000=float(row.m2_per_1000), seats_per_1000=float(row.seats_per_1000),
+                walk_m=float(row.walk_m), detour=float(row.detour),
+                min_public_evening_hours=float(row.min_public_evening_hours),
+                reference_hours=float(row.reference_hours), ramp_months=row.ramp_months), row
+
+
+def phase_rows(session: Session):
+    """Every phase with its geometry in EPSG:25832 (WKB) and in WGS84 (GeoJSON)."""
+    return session.execute(select(
+        ConstructionPhase,
+        func.ST_AsBinary(func.ST_Transform(ConstructionPhase.geom, 25832)).label("metric"),
+        func.ST_AsGeoJSON(ConstructionPhase.geom, 6).label("geojson"),
+    ).order_by(ConstructionPhase.move_in.nulls_last(), ConstructionPhase.name)).all()
+
+
+def phase_inputs(rows) -> list[PhaseInput]:
+    return [PhaseInput(id=r.ConstructionPhase.id, name=r.ConstructionPhase.name, area=wkb.loads(bytes(r.metric)),
+                       move_in=r.ConstructionPhase.move_in, residents=expected_residents(r.ConstructionPhase))
+            for r in rows]
+
+
+def expected_residents(phase: ConstructionPhase) -> float:
+    """Expected residents when the phase is full: as given, else homes × persons per home."""
+    if phase.expected_residents is not None:
+        return float(phase.expected_residents)
+    return float(phase.homes or 0) * float(phase.persons_per_home or 0)
+
+
+def space_inputs(session: Session, norm: Norm) -> list[SpaceInput]:
+    """Spaces open to the public within reach of some phase, with their free public evening hours a week.
+
+    public_hours = the evening hours (17-22 h) in the next twelve weeks in which the space is open,
+    not closed and not booked (spaces.core.bookability.free_evening_hours, the booking rules' own
+    opening hours, closures and bookings), divided by twelve.
+    """
+    reach = norm.walk_m / norm.detour
+    near = (
+        select(Space.id).distinct()
+        .join(ConstructionPhase, func.ST_DWithin(func.geography(Space.location),
+                                                 func.geography(ConstructionPhase.geom), reach))
+        .where(Space.booking_mode.in_(BOOKABLE_MODES), Space.bookable_by == BookableBy.EVERYONE)
+    )
+    rows = session.execute(select(
+        Space.id, Space.area_m2, Space.capacity, Space.available_from, Space.available_until,
+        func.ST_X(func.ST_Transform(Space.location, UTM32N)).label("x"),
+        func.ST_Y(func.ST_Transform(Space.location, UTM32N)).label("y"),
+    ).where(Space.id.in_(near))).all()
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    now = now_utc()
+    window = Interval(now, now + BOOKED_LOOKAHEAD)
+    terms = terms_for(session, ids)
+    occupancy = occupancy_for(session, ids, window)
+    weeks = BOOKED_LOOKAHEAD / timedelta(weeks=1)
+    return [
+        SpaceInput(id=r.id, point=Point(r.x, r.y), area_m2=float(r.area_m2) if r.area_m2 else None,
+                   seats=r.capacity, available_from=r.available_from, available_until=r.available_until,
+                   public_hours=free_evening_hours(terms[r.id], occupancy[r.id], window) / weeks)
+        for r in rows
+    ]
+
+
+def signals(session: Session) -> list[Signal]:
+    """Open needs with a place, and requests declined in the last year, as points in EPSG:25832."""
+    needs = session.execute(select(func.ST_X(func.ST_Transform(Need.near, 25832)),
+                                   func.ST_Y(func.ST_Transform(Need.near, 25832)))
+                            .where(Need.status == NeedStatus.OPEN, Need.near.is_not(None))).all()
+    year_ago = now_utc() - timedelta(days=365)
+    declined = session.execute(
+        select(func.ST_X(func.ST_Transform(Space.location, 25832)), func.ST_Y(func.ST_Transform(Space.location, 25832)))
+        .join(Booking, Booking.space_id == Space.id)
+        .where(Booking.status == BookingStatus.DECLINED, or_(Booking.decided_at.is_(None),
+                                                             Booking.decided_at >= year_ago))).all()
+    return [Signal(Point(x, y), "unmet_need") for x, y in needs] + \
+        [Signal(Point(x, y), "declined_request") for x, y in declined]

@@ -1,0 +1,1 @@
+"""Needs (Raumbedarf) and their ranked proposals."""

@@ -1,0 +1,1 @@
+"""Construction phases: upload, draw and edit them."""

@@ -1,0 +1,1 @@
+"""Allocation rounds (Raumvergabe): many needs at once, booked as shown."""

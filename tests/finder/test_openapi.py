@@ -1,0 +1,346 @@
+"""The OpenAPI document: it covers every /api route and search parameter, is well-formed, and tells the truth."""
+
+import ast
+import inspect
+import json
+import re
+from datetime import date, time
+from decimal import Decimal
+
+import pytest
+from factories import create_booking, create_space, utc
+from sqlalchemy.dialects.postgresql import Range
+
+from spaces.finder import api as api_module
+from spaces.finder import search as search_module
+from spaces.finder.openapi import build_document
+from spaces.finder.search import SORTS, parse_search
+from spaces.labels import EQUIPMENT, KINDS
+from spaces.models import Closure, OpeningHours
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture
+def doc(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+# --- helpers: $ref, operations, parameters -------------------------------------------------------
+
+
+def resolve(doc, ref: str):
+    """The object a local $ref ("#/a/b") points at; KeyError when it points nowhere."""
+    assert ref.startswith("#/"), f"non-local $ref {ref}"
+    node = doc
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node[part]
+    return node
+
+
+def deref(doc, node):
+    while isinstance(node, dict) and "$ref" in node:
+        node = resolve(doc, node["$ref"])
+    return node
+
+
+def operations(doc):
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def parameters(doc, path, method):
+    """The resolved parameters of an operation, path-level ones included."""
+    item = doc["paths"][path]
+    return [deref(doc, p) for p in item.get("parameters", []) + item[method].get("parameters", [])]
+
+
+def query_names(doc, path, method="get"):
+    return {p["name"] for p in parameters(doc, path, method) if p["in"] == "query"}
+
+
+def refs(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
+
+# --- a validator of the JSON Schema subset the document uses ------------------------------------
+
+
+def _is(value, kind: str) -> bool:
+    if kind in ("integer", "number") and isinstance(value, bool):
+        return False
+    return isinstance(value, {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None),
+                              "integer": int, "number": (int, float)}[kind])
+
+
+def check(value, schema, doc, at="$") -> list[str]:  # noqa: C901 (one branch per JSON Schema keyword)
+    """Where `value` breaks `schema`: $ref, allOf, anyOf, type (lists for null), enum, format date, pattern,
+    minimum/maximum, required, properties, items, minItems/maxItems. additionalProperties is left open."""
+    errors = []
+    if "$ref" in schema:
+        errors += check(value, resolve(doc, schema["$ref"]), doc, at)
+    for sub in schema.get("allOf", []):
+        errors += check(value, sub, doc, at)
+    if "anyOf" in schema and all(check(value, sub, doc, at) for sub in schema["anyOf"]):
+        errors.append(f"{at}: {value!r} matches nothing in anyOf")
+    if "type" in schema:
+        kinds = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+        if not any(_is(value, k) for k in kinds):
+            return errors + [f"{at}: {value!r} is not {'/'.join(kinds)}"]
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{at}: {value!r} not in {schema['enum']}")
+    if isinstance(value, str):
+        if schema.get("format") == "date":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                errors.append(f"{at}: {value!r} is no date")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            errors.append(f"{at}: {value!r} does not match {schema['pattern']}")
+    if _is(value, "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append(f"{at}: {value} < {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append(f"{at}: {value} > {schema['maximum']}")
+    if isinstance(value, dict):
+        errors += [f"{at}: missing {name!r}" for name in schema.get("required", []) if name not in value]
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                errors += check(value[name], sub, doc, f"{at}.{name}")
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
+            errors.append(f"{at}: {len(value)} items")
+        if "items" in schema:
+            for i, item in enumerate(value):
+                errors += check(item, schema["items"], doc, f"{at}[{i}]")
+    return errors
+
+
+def test_the_validator_catches_what_it_should(doc):
+    schema = {"$ref": "#/components/schemas/Error"}
+    assert check({"error": "x", "extra": 1}, schema, doc) == []
+    assert check({}, schema, doc) == ["$: missing 'error'"]
+    assert check({"error": 1}, schema, doc) == ["$.error: 1 is not string"]
+    feature = {"$ref": "#/components/schemas/NearestSpaceFeature"}
+    assert any("distance_m" in e for e in check({"type": "Feature", "properties": {}}, feature, doc))
+    assert check(None, {"anyOf": [{"type": "string"}, {"type": "null"}]}, doc) == []
+    assert check(True, {"type": "integer"}, doc)
+
+
+# --- every route documented, nothing documented that does not exist -----------------------------
+
+
+def flask_rule_as_openapi_path(rule: str) -> str:
+    """/api/spaces/<int:space_id> -> /api/spaces/{space_id}"""
+    return re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def test_every_api_route_is_documented_and_nothing_else(app, doc):
+    served = {
+        (flask_rule_as_openapi_path(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {(path, method) for path, method, _ in operations(doc)}
+    assert served, "no /api routes found"
+    undocumented = sorted(served - documented)
+    assert not undocumented, "undocumented in /api/openapi.json: " + ", ".join(
+        f"{m.upper()} {p}" for p, m in undocumented
+    )
+    missing = sorted(documented - served)
+    assert not missing, "documented but not served: " + ", ".join(f"{m.upper()} {p}" for p, m in missing)
+
+
+# --- every parameter the code reads is documented -------------------------------------------------
+
+
+class RecordingArgs:
+    """Request args that remember what was asked for and hold nothing."""
+
+    def __init__(self):
+        self.names: set[str] = set()
+
+    def get(self, name, default=None):
+        self.names.add(name)
+        return None
+
+    def getlist(self, name):
+        self.names.add(name)
+        return []
+
+    def keys(self):
+        return []
+
+
+def _literal_arg_names(function) -> set[str]:
+    """String literals read from `args`/`request.args` in a function's source, also in branches not taken:
+    args.get("x"), args.getlist("x"), request.args.get("x"), and helper(args, "x", ...)."""
+    names = set()
+    for node in ast.walk(ast.parse(inspect.getsource(function))):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func, first = node.func, node.args[0]
+        if (isinstance(func, ast.Attribute) and func.attr in ("get", "getlist")
+                and ast.unparse(func.value) in ("args", "request.args")
+                and isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            names.add(first.value)
+        elif (isinstance(first, ast.Name) and first.id == "args" and len(node.args) > 1
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            names.add(node.args[1].value)
+    return names
+
+
+def test_every_search_parameter_is_documented_for_spaces(doc):
+    args = RecordingArgs()
+    parse_search(args, today=date(2026, 12, 1), quartiers={})
+    read = args.names | _literal_arg_names(parse_search)
+    assert {"capacity", "kind", "equipment", "bbox", "limit"} <= read, f"recording failed: {sorted(read)}"
+    undocumented = sorted(read - query_names(doc, "/api/spaces"))
+    assert not undocumented, f"/api/spaces reads undocumented parameters: {undocumented}"
+    unread = sorted(query_names(doc, "/api/spaces") - read)
+    assert not unread, f"/api/spaces documents parameters parse_search never reads: {unread}"
+
+
+def test_every_parameter_a_view_reads_is_documented(app, doc):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        module, _, name = rule.endpoint.partition(".")
+        if module != "api":
+            continue
+        read = _literal_arg_names(getattr(api_module, name))
+        path = flask_rule_as_openapi_path(rule.rule)
+        undocumented = sorted(read - query_names(doc, path))
+        assert not undocumented, f"{path} reads undocumented parameters: {undocumented}"
+        checked += len(read)
+    assert checked >= 5  # lat, lon, n, from, to
+
+
+def test_code_lists_come_from_the_code(doc):
+    params = doc["components"]["parameters"]
+    assert params["kind"]["schema"]["items"]["enum"] == list(KINDS)
+    assert params["equipment"]["schema"]["items"]["enum"] == list(EQUIPMENT)
+    assert params["sort"]["schema"]["enum"] == list(SORTS)
+    assert params["limit"]["schema"]["maximum"] == search_module.MAX_LIMIT
+    assert params["walk"]["schema"]["maximum"] == search_module.MAX_WALK_MINUTES
+
+
+# --- well-formed OpenAPI 3.1 ---------------------------------------------------------------------
+
+
+def test_document_is_well_formed_openapi_3_1(doc):
+    assert doc == json.loads(json.dumps(build_document()))
+    assert re.fullmatch(r"3\.1\.\d+", doc["openapi"])
+    assert doc["info"]["title"] and doc["info"]["version"] and doc["info"]["description"]
+    assert doc["servers"] and all(s["url"].startswith("/") for s in doc["servers"])
+
+    for ref in refs(doc):
+        try:
+            resolve(doc, ref)
+        except (KeyError, TypeError):
+            pytest.fail(f"$ref {ref} resolves to nothing")
+    used = set(refs(doc))
+    # Security schemes are referenced by name in each operation's `security`, not by $ref.
+    all_ops = [op for _, _, op in operations(doc)]
+    used |= {f"#/components/securitySchemes/{name}" for op in all_ops for requirement in op.get("security", [])
+             for name in requirement}
+    unused = [f"#/components/{kind}/{name}" for kind, group in doc["components"].items() for name in group
+              if f"#/components/{kind}/{name}" not in used]
+    assert not unused, f"components never referenced: {unused}"
+    for op in all_ops:
+        for requirement in op.get("security", []):
+            assert set(requirement) <= set(doc["components"].get("securitySchemes", {})), op["operationId"]
+
+    operation_ids = []
+    for path, method, operation in operations(doc):
+        where = f"{method.upper()} {path}"
+        assert path.startswith("/"), where
+        operation_ids.append(operation["operationId"])
+        assert operation.get("responses"), f"{where} has no responses"
+        for status, response in operation["responses"].items():
+            assert re.fullmatch(r"[1-5](\d\d|XX)|default", status), f"{where}: status {status}"
+            assert deref(doc, response).get("description"), f"{where} {status} has no description"
+        params = parameters(doc, path, method)
+        for p in params:
+            assert p.get("name") and p.get("in") in ("query", "path", "header", "cookie"), f"{where}: {p}"
+            assert ("schema" in p) != ("content" in p), f"{where}: {p['name']} needs schema or content"
+        keys = [(p["name"], p["in"]) for p in params]
+        assert len(keys) == len(set(keys)), f"{where}: duplicate parameters {keys}"
+        in_template = set(re.findall(r"{([^{}]+)}", path))
+        declared = {p["name"] for p in params if p["in"] == "path"}
+        assert in_template == declared, f"{where}: path parameters {sorted(in_template)} vs {sorted(declared)}"
+        for p in params:
+            if p["in"] == "path":
+                assert p.get("required") is True, f"{where}: path parameter {p['name']} must be required"
+    assert len(operation_ids) == len(set(operation_ids)), "operationIds repeat"
+
+
+# --- real answers match the documented schemas ---------------------------------------------------
+
+
+def documented_schema(doc, template, status):
+    response = deref(doc, doc["paths"][template]["get"]["responses"][str(status)])
+    return response["content"]["application/json"]["schema"]
+
+
+def test_answers_match_the_documented_schemas(doc, client, demo, session):
+    some = client.get("/api/spaces").get_json()["features"][0]["id"]
+    # a space with nulls, a public and a private booking and a closure, so every branch of the schemas shows
+    odd = create_space(session, kind="hall", area_m2=Decimal("42.5"), cost_eur=None, floor=None,
+                       available_until=date(2027, 6, 30), equipment=["wifi", "stage"])
+    odd.opening_hours = [OpeningHours(weekday=d, opens=time(9), closes=time(1)) for d in range(7)]
+    create_booking(session, odd, utc(2026, 12, 1, 17), is_public=True, purpose="Chorprobe")
+    create_booking(session, odd, utc(2026, 12, 2, 10), status="requested")
+    session.add(Closure(space_id=odd.id, during=Range(utc(2026, 12, 2, 14), utc(2026, 12, 2, 16), bounds="[)"),
+                        reason="Reinigung"))
+    session.flush()
+    calls = [
+        ("/api/spaces", "/api/spaces", 200),
+        ("/api/spaces?quartier=Linden-Mitte&walk=30&kind=room,hall&kind=workshop", "/api/spaces", 200),
+        ("/api/spaces?lat=52.37&lon=9.73&sort=capacity&limit=3", "/api/spaces", 200),
+        (f"/api/spaces/{some}", "/api/spaces/{space_id}", 200),
+        (f"/api/spaces/{some}/availability?from=2026-12-01&to=2026-12-02",
+         "/api/spaces/{space_id}/availability", 200),
+        (f"/api/spaces/{odd.id}", "/api/spaces/{space_id}", 200),
+        (f"/api/spaces/{odd.id}/availability?from=2026-12-01T08:00%2B01:00&to=2026-12-02",
+         "/api/spaces/{space_id}/availability", 200),
+        ("/api/phases", "/api/phases", 200),
+        ("/api/quartiers", "/api/quartiers", 200),
+        ("/api/spaces/nearest?lat=52.37&lon=9.73", "/api/spaces/nearest", 200),
+        ("/api/openapi.json", "/api/openapi.json", 200),
+        ("/api/spaces?bbox=1,2,3", "/api/spaces", 400),
+        ("/api/spaces/nearest?lat=52.37&lon=9.73&n=0", "/api/spaces/nearest", 400),
+        ("/api/spaces/999999", "/api/spaces/{space_id}", 404),
+        ("/api/spaces/999999/availability", "/api/spaces/{space_id}/availability", 404),
+    ]
+    for url, template, status in calls:
+        response = client.get(url)
+        assert response.status_code == status, f"{url}: {response.status_code} {response.get_data(as_text=True)}"
+        assert response.mimetype == "application/json", url
+        body = response.get_json()
+        assert body, f"{url}: empty answer, nothing checked"
+        errors = check(body, documented_schema(doc, template, status), doc)
+        assert not errors, f"{url}:\n" + "\n".join(errors[:20])
+
+    busy = client.get(f"/api/spaces/{odd.id}/availability?from=2026-12-01&to=2026-12-02").get_json()["busy"]
+    assert [(b["kind"], b["title"]) for b in busy] == [
+        ("booking", "Chorprobe"), ("booking", "belegt"), ("closure", "Reinigung")]
+
+    spaces = client.get("/api/spaces?lat=52.37&lon=9.73").get_json()["features"]
+    assert spaces and all("distance_m" in f["properties"] for f in spaces)
+
+    bad = client.get("/api/spaces?bbox=1,2,3").get_json()["error"]
+    examples = doc["paths"]["/api/spaces"]["get"]["responses"]["400"]["content"]["application/json"]["examples"]
+    assert bad in [e["value"]["error"] for e in examples.values()]

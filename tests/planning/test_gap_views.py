@@ -1,0 +1,136 @@
+"""The QM's gap report on real PostGIS: numbers from the database, views, exports, norms, access."""
+
+import csv
+import io
+import json
+from datetime import date, time
+
+import pytest
+from factories import create_space, csrf_of, login_as
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import select
+
+from geo.crs import to_wgs84
+from spaces.models import AuditEntry, ConstructionPhase, OpeningHours, ProvisionNorm
+
+
+def csv_rows(client, path="/bedarf.csv"):
+    response = client.get(path)
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+
+
+def test_kronsrode_report_shows_every_phase_over_time_with_a_chart(client, session, demo):
+    login_as(client, session)
+    page = client.get("/bedarf").get_data(as_text=True)
+    for i in range(1, 5):
+        assert f"Kronsrode Baufeld {i}" in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4  # one timeline per phase
+    assert "Bedarf und Angebot: Kronsrode Baufeld 4" in page
+    rows = csv_rows(client)
+    by_phase = {}
+    for row in rows:
+        by_phase.setdefault(row["phase"], []).append(row)
+    assert set(by_phase) == {f"Kronsrode Baufeld {i}" for i in range(1, 5)}
+    # Baufeld 1: 1,200 homes × 2.3 persons, moved in 2022: 2,760 residents, 150 m² per 1,000 → 414 m².
+    first = by_phase["Kronsrode Baufeld 1"][0]
+    assert (first["residents"], first["demand_m2"]) == ("2760", "414.0")
+    # Baufeld 4 moves in in March 2029: nobody lives there today, so no demand yet ...
+    assert by_phase["Kronsrode Baufeld 4"][0]["demand_m2"] == "0.0"
+    # ... and the report runs until it is full (12-month ramp): 700 × 2.3 = 1,610 residents.
+    assert by_phase["Kronsrode Baufeld 4"][-1]["residents"] == "1610"
+    assert by_phase["Kronsrode Baufeld 4"][-1]["quarter"] >= "2030-03-01"
+
+
+def test_geojson_export_carries_the_current_gap(client, session, demo):
+    login_as(client, session)
+    data = json.loads(client.get("/bedarf.geojson").get_data(as_text=True))
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == 4
+    one = next(f for f in data["features"] if f["properties"]["name"] == "Kronsrode Baufeld 1")
+    assert one["geometry"]["type"] == "MultiPolygon"
+    assert one["properties"]["demand_m2"] == 414.0
+    assert one["properties"]["gap_m2"] == pytest.approx(414.0 - one["properties"]["supply_m2"], abs=0.11)
+    assert one["properties"]["timeline"][0]["residents"] == 2760
+
+
+def test_a_space_in_reach_is_counted_with_its_area_and_evening_hours(client, session):
+    """Hand-computed: 400 m square, 1,000 residents, one space 200 m east, free 20 evening hours a week."""
+    login_as(client, session)
+    square = box(550_000, 5_800_000, 550_400, 5_800_400)
+    session.add(ConstructionPhase(name="Testfeld", geom=from_shape(MultiPolygon([to_wgs84(square)]), srid=4326),
+                                  status="occupied", move_in=date(2020, 1, 1), homes=500, persons_per_home=2,
+                                  expected_residents=1000))
+    point = to_wgs84(box(550_600, 5_800_200, 550_600.1, 5_800_200.1).centroid)
+    space = create_space(session, lon=point.x, lat=point.y, capacity=50, area_m2=100, booking_mode="instant",
+                         opening_hours=[OpeningHours(weekday=d, opens=time(17), closes=time(21)) for d in range(5)])
+    far = to_wgs84(box(552_000, 5_800_200, 552_000.1, 5_800_200.1).centroid)
+    create_space(session, lon=far.x, lat=far.y, capacity=500, area_m2=1000, booking_mode="instant",
+                 opening_hours=[OpeningHours(weekday=d, opens=time(17), closes=time(21)) for d in range(5)])
+    session.flush()
+    row = next(r for r in csv_rows(client) if r["phase"] == "Testfeld")
+    # demand 1,000 × 150/1,000 = 150 m² and 60 seats; supply: 5 × 4 h = 20 evening hours = full weight
+    assert (row["demand_m2"], row["supply_m2"], row["gap_m2"]) == ("150.0", "100.0", "50.0")
+    assert (row["demand_seats"], row["supply_seats"], row["gap_seats"]) == ("60.0", "50.0", "10.0")
+    assert row["counted_spaces"] == "1"  # the space 1.6 km away is out of reach (500 m / 1.3)
+    assert 0 < float(row["coverage"]) < 1
+    assert space.id
+
+
+def test_norms_change_the_report_and_are_audited(client, session, demo):
+    user = login_as(client, session)
+    form = client.get("/bedarf/richtwerte")
+    fields = {"m2_per_1000": "100", "seats_per_1000": "40", "walk_m": "600", "detour": "1,2",
+              "min_public_evening_hours": "2", "reference_hours": "10", "ramp_months": "6"}
+    response = client.post("/bedarf/richtwerte", data={"csrf_token": csrf_of(form), **fields})
+    assert response.status_code == 302
+    norm = session.scalars(select(ProvisionNorm)).one()
+    assert (float(norm.m2_per_1000), float(norm.detour), norm.ramp_months) == (100.0, 1.2, 6)
+    first = next(r for r in csv_rows(client) if r["phase"] == "Kronsrode Baufeld 1")
+    assert first["demand_m2"] == "276.0"  # 2,760 × 100 / 1,000
+    assert session.scalars(select(AuditEntry).filter_by(action="norm.updated", actor_id=user.id)).one()
+
+
+@pytest.mark.parametrize("field, value", [("m2_per_1000", "-1"), ("detour", "0,5"), ("walk_m", "viel"),
+                                          ("ramp_months", "2.5"), ("reference_hours", "NaN")])
+def test_bad_norms_are_refused_in_german_and_nothing_changes(client, session, field, value):
+    login_as(client, session)
+    form = client.get("/bedarf/richtwerte")
+    data = {"m2_per_1000": "150", "seats_per_1000": "60", "walk_m": "500", "detour": "1.3",
+            "min_public_evening_hours": "0", "reference_hours": "20", "ramp_months": "12", field: value}
+    response = client.post("/bedarf/richtwerte", data={"csrf_token": csrf_of(form), **data})
+    assert response.status_code == 422
+    assert "Bitte" in response.get_data(as_text=True)
+    assert session.scalars(select(ProvisionNorm)).all() == []
+
+
+@pytest.mark.parametrize("path", ["/bedarf", "/bedarf.csv", "/bedarf.geojson", "/bedarf/druck", "/bedarf/richtwerte"])
+@pytest.mark.parametrize("role", ["member", "space_manager"])
+def test_only_qm_admins_see_the_report(client, session, path, role):
+    login_as(client, session, role)
+    assert client.get(path).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    response = client.get("/bedarf")
+    assert response.status_code == 302 and "/anmelden" in response.headers["Location"]
+
+
+def test_printable_page_has_no_map_and_a_date(client, session, demo):
+    login_as(client, session)
+    page = client.get("/bedarf/druck").get_data(as_text=True)
+    assert "folium-map" not in page and "Stand:" in page and "Kronsrode Baufeld 1" in page
+
+
+def test_table_sorts_by_gap_and_by_name(client, session, demo):
+    login_as(client, session)
+
+    def order(sort):
+        page = client.get(f"/bedarf?sort={sort}").get_data(as_text=True)
+        return [n for n in (f"Kronsrode Baufeld {i}" for i in range(1, 5)) if n in page] and sorted(
+            (page.index(f'>Kronsrode Baufeld {i}</a>'), i) for i in range(1, 5))
+
+    by_name = [i for _, i in order("name")]
+    assert by_name == [1, 2, 3, 4]
+    by_gap = [i for _, i in order("gap")]
+    assert by_gap[-1] == 4  # nobody lives in Baufeld 4 yet: the smallest gap
