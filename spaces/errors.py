@@ -1,29 +1,12 @@
-"""Domain errors and the one place that maps them to HTTP answers."""
+"""The one place that maps errors to HTTP answers: JSON on the API, a German page elsewhere.
+
+The errors themselves are one family in spaces.core.errors; each says its status and code.
+"""
 
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-
-class DomainError(Exception):
-    """A request the domain refuses, with a message a person understands."""
-
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class BadParameter(DomainError):
-    status = 400
-
-
-class NotFound(DomainError):
-    status = 404
-
-
-class Conflict(DomainError):
-    status = 409
+from spaces.core.errors import DomainError
 
 
 def _wants_json() -> bool:
@@ -36,7 +19,7 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
         if _wants_json():
-            body = {"error": err.message}
+            body = {"error": err.message, "code": err.code}
             if getattr(err, "problems", None):
                 from spaces.times import local_iso
 
@@ -57,14 +40,6 @@ def register(app) -> None:
         if _wants_json():
             return jsonify(error=message + " API: Header X-CSRFToken mitsenden oder einen API-Token benutzen."), 400
         return render_template("error.html", status=400, message=message), 400
-
-    from spaces.core.recurrence import RecurrenceError
-
-    @app.errorhandler(RecurrenceError)
-    def recurrence_error(err: RecurrenceError):
-        if _wants_json():
-            return jsonify(error=err.message, code=err.code), 422
-        return render_template("error.html", status=422, message=err.message), 422
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):

@@ -76,7 +76,7 @@ def register():
             user = accounts.register(db.session, email=form.email.data, display_name=form.display_name.data,
                                      password=form.password.data, organisation_name=form.organisation.data or "")
         except AccountError as err:
-            (form.email if "E-Mail" in err.message else form.password).errors.append(err.message)
+            getattr(form, err.field or "email").errors.append(err.message)
         else:
             _start(user, remember=False)
             db.session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from spaces.clock import now_utc
-from spaces.errors import DomainError
+from spaces.core.errors import Unprocessable
 from spaces.models import ApiToken, Invitation, Organisation, Role, User, UserSession, memberships
 
 MIN_PASSWORD = 10
@@ -24,10 +24,10 @@ INVITATION_LIFETIME = timedelta(days=14)
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-class AccountError(DomainError):
-    """A form-level refusal with a German message."""
+class AccountError(Unprocessable):
+    """A form-level refusal with a German message; `field` says which input it is about."""
 
-    status = 422
+    default_code = "account"
 
 
 def hash_token(token: str) -> str:
@@ -40,15 +40,15 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise AccountError("Bitte eine gültige E-Mail-Adresse angeben.") from None
+        raise AccountError("Bitte eine gültige E-Mail-Adresse angeben.", field="email") from None
 
 
 def check_password(password: str, email: str = "") -> None:
     """Refuse passwords that are too short or just the email address."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Das Passwort braucht mindestens {MIN_PASSWORD} Zeichen.")
+        raise AccountError(f"Das Passwort braucht mindestens {MIN_PASSWORD} Zeichen.", field="password")
     if email and password.strip().lower() == email.lower():
-        raise AccountError("Das Passwort darf nicht die E-Mail-Adresse sein.")
+        raise AccountError("Das Passwort darf nicht die E-Mail-Adresse sein.", field="password")
 
 
 def register(session: Session, *, email: str, display_name: str, password: str,
@@ -57,7 +57,7 @@ def register(session: Session, *, email: str, display_name: str, password: str,
     email = normalise_email(email)
     check_password(password, email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("Mit dieser E-Mail-Adresse gibt es schon ein Konto. Passwort vergessen?")
+        raise AccountError("Mit dieser E-Mail-Adresse gibt es schon ein Konto. Passwort vergessen?", field="email")
     user = User(email=email, display_name=display_name.strip() or email, role=Role.MEMBER,
                 password_hash=generate_password_hash(password))
     if organisation_name.strip():
@@ -197,7 +197,7 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
 def accept_invitation(session: Session, invitation: Invitation, user: User) -> Organisation:
     """Make `user` a member (or space manager) of the inviting organisation."""
     if user.email != invitation.email:
-        raise AccountError("Diese Einladung gilt für eine andere E-Mail-Adresse.")
+        raise AccountError("Diese Einladung gilt für eine andere E-Mail-Adresse.", field="email")
     if invitation.organisation not in user.organisations:
         user.organisations.append(invitation.organisation)
         session.flush()

@@ -13,9 +13,9 @@ from spaces.accounts import service as accounts
 from spaces.booking import notifications, rules
 from spaces.booking import service as booking_service
 from spaces.clock import now_utc
+from spaces.core.errors import BadParameter, NotFound, Unauthorized
 from spaces.core.recurrence import Frequency, SeriesRequest, expand
 from spaces.db import db
-from spaces.errors import BadParameter, DomainError, NotFound
 from spaces.models import Booking, Organisation, Space
 from spaces.times import local_iso
 
@@ -25,10 +25,6 @@ bp = Blueprint("booking_api", __name__, url_prefix="/api")
 BOOKING_FIELDS = {"space_id", "organisation_id", "date", "from", "to", "frequency", "until", "attendees",
                   "purpose", "is_public", "fold", "skip_conflicts", "ends_next_day", "dry_run"}
 REQUIRED = {"space_id", "organisation_id", "date", "from", "to", "attendees"}
-
-
-class Unauthorized(DomainError):
-    status = 401
 
 
 @bp.before_request

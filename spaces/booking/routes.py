@@ -16,9 +16,9 @@ from spaces.booking import service as booking_service
 from spaces.booking.rules import BookingRefused, Forbidden
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.availability import Interval
+from spaces.core.errors import Conflict
 from spaces.core.recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, expand
 from spaces.db import db
-from spaces.errors import Conflict
 from spaces.forms import BookingForm, CancelForm, DecisionForm
 from spaces.models import Booking, BookingStatus, Organisation, Role, Site, Space
 
@@ -78,8 +78,7 @@ def book(space_id: int):
             form.fold.errors.append(err.message)
             ask_fold, status = True, 422
         except RecurrenceError as err:
-            (form.ends if err.code in ("ends_before_start", "same_time", "longer_than_a_day") else form.day
-             ).errors.append(err.message)
+            getattr(form, err.field or "day").errors.append(err.message)
             status = 422
         except BookingRefused as err:  # SlotTaken (409) too: every date and why
             db.session.rollback()

@@ -21,7 +21,7 @@ from spaces.clock import now_utc
 from spaces.core import bookability
 from spaces.core.availability import BERLIN, Interval
 from spaces.core.bookability import SlotVerdict
-from spaces.errors import Conflict, DomainError, NotFound
+from spaces.core.errors import Conflict, DomainError, Forbidden, NotFound
 from spaces.models import (
     SLOT_HOLDING,
     AuditEntry,
@@ -44,6 +44,7 @@ class BookingRefused(DomainError):
     """Some slots cannot be booked; `problems` says which and why (German), per date."""
 
     status = 422
+    default_code = "not_bookable"
 
     def __init__(self, message: str, problems: list[SlotVerdict] | None = None):
         super().__init__(message)
@@ -54,10 +55,9 @@ class SlotTaken(BookingRefused):
     """A slot is held by another booking (seen by the check, or by the database's constraint): HTTP 409."""
 
     status = 409
+    default_code = "taken"
 
 
-class Forbidden(DomainError):
-    status = 403
 
 
 SlotCheck = SlotVerdict  # one slot and its problems (spaces.core.bookability)

@@ -50,6 +50,7 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from dateutil.rrule import weekday as rrule_weekday
 
 from spaces.core.availability import BERLIN, Interval
+from spaces.core.errors import Unprocessable
 
 __all__ = [
     "MAX_DAYS_AHEAD",
@@ -86,8 +87,8 @@ class Frequency(StrEnum):
     MONTHLY = "monthly"
 
 
-class RecurrenceError(ValueError):
-    """A series the module refuses, with a German `message` for the user and a machine `code`.
+class RecurrenceError(Unprocessable, ValueError):
+    """A series the module refuses, with a German `message` for the user and a machine `code` (HTTP 422).
 
     `dates` lists the local dates concerned (for DST problems), `times` the wall times.
     """
@@ -102,9 +103,8 @@ class RecurrenceError(ValueError):
         dates: tuple[date, ...] = (),
         times: tuple[time, ...] = (),
     ):
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
+        field = "ends" if code in ("ends_before_start", "same_time", "longer_than_a_day") else None
+        super().__init__(message, code, field=field)
         self.dates = tuple(dates)
         self.times = tuple(times)
 

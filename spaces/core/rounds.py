@@ -22,6 +22,7 @@ from datetime import datetime, time, timedelta
 
 from spaces.core.allocation import Candidate, Slot, allocate, greedy_first_fit
 from spaces.core.availability import BERLIN, Interval
+from spaces.core.errors import Conflict
 from spaces.core.proposals import NeedSpec, Proposal, SpaceFacts, propose
 from spaces.core.recurrence import Frequency, SeriesRequest
 
@@ -48,12 +49,13 @@ REASON_NOTHING_FREE = "Nichts frei zu den gewünschten Zeiten."
 REASON_TAKEN = "Die passenden Räume sind an andere Gruppen vergeben."
 
 
-class RoundError(Exception):
-    """The round could not be confirmed; nothing of it was kept. `message` is German."""
+class RoundError(Conflict):
+    """The round could not be confirmed; nothing of it was kept (HTTP 409). `message` is German."""
+
+    default_code = "round_not_booked"
 
     def __init__(self, message: str, need_id: Hashable | None = None, space_id: Hashable | None = None):
         super().__init__(message)
-        self.message = message
         self.need_id = need_id
         self.space_id = space_id
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.availability import Interval
+from spaces.core.errors import BadParameter, NotFound
 from spaces.db import db
-from spaces.errors import BadParameter, NotFound
 from spaces.finder.queries import (
     free_now_column,
     nearest_spaces,

@@ -343,7 +343,8 @@ def _schemas() -> dict:
         "Error": {
             "type": "object",
             "required": ["error"],
-            "properties": {"error": {"type": "string", "description": "What went wrong, in German."}},
+            "properties": {"error": {"type": "string", "description": "What went wrong, in German."},
+                           "code": {"type": "string", "description": "A stable code for clients (domain errors)."}},
             "examples": [{"error": "bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht 3."}],
         },
         "DateOrDateTime": {

@@ -10,8 +10,8 @@ from geo.walking import walk_radius_m
 from spaces.clock import BERLIN, now_utc
 from spaces.core.availability import Interval
 from spaces.core.bookability import horizon
+from spaces.core.errors import BadParameter
 from spaces.db import db
-from spaces.errors import BadParameter
 from spaces.finder.api import _space_row, current_search
 from spaces.finder.queries import quartier_centres, search_spaces
 from spaces.finder.search import SORTS, SpaceSearch

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from geo.crs import in_service_area
 from spaces.core.availability import BERLIN, wall_time_to_utc
-from spaces.errors import BadParameter
+from spaces.core.errors import BadParameter
 from spaces.labels import EQUIPMENT, KINDS
 
 SORTS = ("name", "distance", "capacity")

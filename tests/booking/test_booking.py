@@ -837,7 +837,7 @@ def test_another_groups_booking_is_not_found(session, w, api, outsider):
     token = accounts.create_api_token(session, outsider, "t")
     response = api.get(f"/api/bookings/{booking['id']}", headers=bearer(token))
     assert response.status_code == 404
-    assert response.get_json() == {"error": NOT_FOUND}
+    assert response.get_json() == {"error": NOT_FOUND, "code": "not_found"}
     nonexistent = api.get("/api/bookings/999999", headers=bearer(token))
     assert nonexistent.get_json() == response.get_json()  # no hint that it exists
     listing = api.get("/api/bookings", headers=bearer(token)).get_json()["bookings"]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from geo.walking import walk_radius_m
 from spaces.core.bookability import BOOKABLE_MODES
+from spaces.core.errors import Unprocessable
 from spaces.core.proposals import NeedSpec, SpaceFacts, TimePattern
 from spaces.finder.queries import distance_m, within_m
 from spaces.models import BookableBy, Need, Site, Space, space_access
@@ -20,8 +21,10 @@ from spaces.times import local_day_window
 MAX_CANDIDATES = 100
 
 
-class NeedError(ValueError):
-    """A need that cannot be turned into proposals, with a German message."""
+class NeedError(Unprocessable):
+    """A need that cannot be turned into proposals, with a German message (HTTP 422)."""
+
+    default_code = "need_unusable"
 
 
 def pattern_from_json(data: dict) -> TimePattern:

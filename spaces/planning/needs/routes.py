@@ -26,7 +26,7 @@ from spaces.db import db
 from spaces.finder.queries import quartier_centres
 from spaces.labels import EQUIPMENT, WEEKDAYS
 from spaces.models import Need, NeedStatus, Organisation, Quartier, Space
-from spaces.planning.needs.data import NeedError, need_near, need_spec, space_facts_for
+from spaces.planning.needs.data import need_near, need_spec, space_facts_for
 
 bp = Blueprint("needs", __name__)
 REQUIRED = _l("Bitte ausfüllen.")
@@ -156,10 +156,7 @@ def _proposals(need: Need, limit: int = 20):
 def proposals(need_id: int):
     """Spaces with concrete weekly slots that fit the need, best first, each with its reasons."""
     need = _own_need(need_id)
-    try:
-        spec, found = _proposals(need)
-    except NeedError as err:
-        abort(422, description=str(err))
+    spec, found = _proposals(need)  # NeedError: 422, answered by spaces/errors.py
     ids = [p.space_id for p in found]
     names = dict(db.session.execute(select(Space.id, Space.name).where(Space.id.in_(ids))).all())
     return render_template("needs/proposals.html", need=need, spec=spec, proposals=found, names=names,

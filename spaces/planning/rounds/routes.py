@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from spaces import outbox
 from spaces.clock import BERLIN, now_utc
+from spaces.core.errors import Conflict
 from spaces.core.rounds import RoundError, plan_from_json, plan_round
 from spaces.db import db
-from spaces.errors import Conflict
 from spaces.labels import WEEKDAYS
 from spaces.models import AllocationRound, Need, NeedStatus, Organisation, RoundStatus, Space
 from spaces.planning.rounds.service import Change, confirm_round, round_changes, round_facts, store_round
