@@ -54,6 +54,9 @@ def init_extensions(app) -> None:
     login_manager.login_message = N_("Bitte melden Sie sich an.")
     login_manager.localize_callback = gettext  # translated when flashed, in the visitor's language
     app.jinja_env.globals["get_locale"] = get_locale
+    from spaces.formatting import FILTERS
+
+    app.jinja_env.filters.update(FILTERS)
 
     login_manager.login_view = "auth.login"
 

@@ -1,0 +1,57 @@
+"""Dates, times and numbers as the visitor reads them, in German or English (Flask-Babel), in Berlin time.
+
+Registered as Jinja filters by spaces.extensions: ``{{ booking.start|date }}``, ``|time``,
+``|datetime``, ``|weekday``, ``|number(1)``. Python code (mails, CSV) calls the functions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from flask_babel import format_date, format_datetime, format_decimal, format_time
+
+from spaces.clock import BERLIN
+
+
+def _local(value):
+    return value.astimezone(BERLIN) if isinstance(value, datetime) and value.tzinfo else value
+
+
+def local_date(value: date | datetime | None, style: str = "medium") -> str:
+    """A day: 01.12.2026 (German), 1 Dec 2026 (English); a datetime is taken in Berlin time."""
+    if value is None:
+        return "–"
+    value = _local(value)
+    return format_date(value.date() if isinstance(value, datetime) else value, style)
+
+
+def local_time(value: datetime | time | None) -> str:
+    """A wall-clock time to the minute, 24 hours in both languages: 18:00."""
+    if value is None:
+        return "–"
+    return format_time(_local(value), "HH:mm") if isinstance(value, datetime) else value.strftime("%H:%M")
+
+
+def local_datetime(value: datetime | None) -> str:
+    """A day and a time: 01.12.2026, 18:00 (German), 1 Dec 2026, 18:00 (English), in Berlin time."""
+    if value is None:
+        return "–"
+    return f"{local_date(value)}, {local_time(value)}"
+
+
+def weekday(value: date | datetime) -> str:
+    """The weekday's name: Dienstag / Tuesday."""
+    return format_date(_local(value), "EEEE")
+
+
+def number(value: float | int | Decimal | None, digits: int = 0) -> str:
+    """A number with the visitor's separators: 1.234,5 (German), 1,234.5 (English); rounded to `digits`."""
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(round(float(value), digits) if digits else round(float(value)), pattern)
+
+
+FILTERS = {"date": local_date, "time": local_time, "datetime": local_datetime, "weekday": weekday,
+           "number": number}
