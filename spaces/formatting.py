@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from flask_babel import format_date, format_datetime, format_decimal, format_time
+from flask_babel import format_date, format_decimal, format_time
 
 from spaces.clock import BERLIN
 
