@@ -75,6 +75,7 @@ import math
 from calendar import monthrange
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from datetime import date
 from typing import Any
 
@@ -93,6 +94,7 @@ __all__ = [
     "SpaceInput",
     "gap_report",
     "phase_input_from_wgs84",
+    "residents_when_full",
     "quarters",
     "residents_at",
     "space_input_from_wgs84",
@@ -405,6 +407,19 @@ def gap_report(
     return rows
 
 
+# --- residents of a phase ----------------------------------------------------------------------
+
+
+def residents_when_full(expected: int | None, homes: int | None, persons_per_home: Any) -> int:
+    """Residents of a phase when it is fully moved in, in whole people: as given, else homes × persons
+    per home rounded half up (5 homes × 2.5 = 13). The phase list, its form and the gap report ask this."""
+    if expected is not None:
+        return int(expected)
+    if not homes or persons_per_home is None:
+        return 0
+    return int((Decimal(homes) * Decimal(str(persons_per_home))).to_integral_value(ROUND_HALF_UP))
+
+
 # --- from the stored WGS84 --------------------------------------------------------------------
 
 
@@ -418,14 +433,9 @@ def phase_input_from_wgs84(
     homes: int | None = None,
     persons_per_home: Any = None,
 ) -> PhaseInput:
-    """A PhaseInput from a WGS84 (EPSG:4326) polygon: `expected_residents`, else homes × persons."""
-    if expected_residents is not None:
-        residents = float(expected_residents)
-    elif homes is not None and persons_per_home is not None:
-        residents = float(homes) * float(persons_per_home)
-    else:
-        residents = 0.0
-    return PhaseInput(id=id, name=name, area=to_metric(geom), move_in=move_in, residents=residents)
+    """A PhaseInput from a WGS84 (EPSG:4326) polygon, with its residents by :func:`residents_when_full`."""
+    return PhaseInput(id=id, name=name, area=to_metric(geom), move_in=move_in,
+                      residents=float(residents_when_full(expected_residents, homes, persons_per_home)))
 
 
 def space_input_from_wgs84(

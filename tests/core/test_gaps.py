@@ -478,3 +478,16 @@ def test_a_space_is_never_counted_twice_and_gaps_are_demand_minus_supply(instanc
                 open_ = (s.available_from or date.min) <= row.as_of <= (s.available_until or date.max)
                 ok = s.public_hours >= norm.min_public_evening_hours and norm.weight(s.public_hours) > 0
                 assert (s.id in row.counted_spaces) == (in_reach and open_ and ok)
+
+
+@pytest.mark.parametrize(("expected", "homes", "persons", "residents"), [
+    pytest.param(None, 5, Decimal("2.5"), 13, id="half-up-to-whole-people"),
+    pytest.param(None, 300, Decimal("2.10"), 630, id="homes-times-persons"),
+    pytest.param(500, 300, 2, 500, id="given-wins"),
+    pytest.param(None, 0, 2, 0, id="no-homes"),
+    pytest.param(None, None, None, 0, id="nothing-known"),
+])
+def test_residents_when_full_is_one_rule_in_whole_people(expected, homes, persons, residents):
+    from spaces.core.gaps import residents_when_full
+
+    assert residents_when_full(expected, homes, persons) == residents

@@ -13,7 +13,7 @@ from geo.crs import UTM32N
 from spaces.clock import now_utc
 from spaces.core.availability import Interval
 from spaces.core.bookability import BOOKABLE_MODES, free_evening_hours
-from spaces.core.gaps import Norm, PhaseInput, Signal, SpaceInput
+from spaces.core.gaps import Norm, PhaseInput, Signal, SpaceInput, residents_when_full
 from spaces.models import (
     BookableBy,
     Booking,
@@ -55,11 +55,9 @@ def phase_inputs(rows) -> list[PhaseInput]:
             for r in rows]
 
 
-def expected_residents(phase: ConstructionPhase) -> float:
-    """Expected residents when the phase is full: as given, else homes × persons per home."""
-    if phase.expected_residents is not None:
-        return float(phase.expected_residents)
-    return float(phase.homes or 0) * float(phase.persons_per_home or 0)
+def expected_residents(phase: ConstructionPhase) -> int:
+    """Expected residents when the phase is full (spaces.core.gaps.residents_when_full)."""
+    return residents_when_full(phase.expected_residents, phase.homes, phase.persons_per_home)
 
 
 def space_inputs(session: Session, norm: Norm) -> list[SpaceInput]:
