@@ -75,8 +75,8 @@ import math
 from calendar import monthrange
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
