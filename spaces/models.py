@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from spaces.core.norms import NORM_SETTINGS
 from spaces.db import db
 
 
@@ -464,6 +465,12 @@ class AuditEntry(db.Model):
     details: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
 
 
+def _norm_default(name: str) -> dict:
+    setting = next(s for s in NORM_SETTINGS if s.name == name)
+    value = int(setting.default) if setting.whole else setting.default
+    return {"default": value, "server_default": str(value)}
+
+
 class ProvisionNorm(db.Model):
     """Versorgungsrichtwerte set by the QM: how much community space a neighbourhood should have."""
 
@@ -476,14 +483,17 @@ class ProvisionNorm(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    m2_per_1000: Mapped[float] = mapped_column(Numeric(8, 1), default=150, server_default="150")
-    seats_per_1000: Mapped[float] = mapped_column(Numeric(8, 1), default=60, server_default="60")
-    walk_m: Mapped[float] = mapped_column(Numeric(8, 1), default=500, server_default="500")
-    detour: Mapped[float] = mapped_column(Numeric(4, 2), default=1.3, server_default="1.3")
-    min_public_evening_hours: Mapped[float] = mapped_column(Numeric(5, 1), default=0, server_default="0")
-    reference_hours: Mapped[float] = mapped_column(Numeric(5, 1), default=20, server_default="20")
-    ramp_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Defaults from spaces.core.norms, the one place that states them (migration 0007 has the same).
+    m2_per_1000: Mapped[Decimal] = mapped_column(Numeric(8, 1), **_norm_default("m2_per_1000"))
+    seats_per_1000: Mapped[Decimal] = mapped_column(Numeric(8, 1), **_norm_default("seats_per_1000"))
+    walk_m: Mapped[Decimal] = mapped_column(Numeric(8, 1), **_norm_default("walk_m"))
+    detour: Mapped[Decimal] = mapped_column(Numeric(4, 2), **_norm_default("detour"))
+    min_public_evening_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1),
+                                                              **_norm_default("min_public_evening_hours"))
+    reference_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), **_norm_default("reference_hours"))
+    ramp_months: Mapped[int] = mapped_column(Integer, **_norm_default("ramp_months"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 

@@ -85,6 +85,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import to_metric
+from spaces.core import norms
 
 __all__ = [
     "Norm",
@@ -103,17 +104,21 @@ __all__ = [
 SIGNAL_KINDS = ("unmet_need", "declined_request")
 
 
+_DEFAULT = norms.defaults()
+
+
 @dataclass(frozen=True)
 class Norm:
-    """The planning norm: how much space per 1,000 residents, and how far it may be."""
+    """The planning norm: how much space per 1,000 residents, and how far it may be (defaults: core.norms)."""
 
-    m2_per_1000: float = 150.0
-    seats_per_1000: float = 60.0
-    walk_m: float = 500.0  # walking distance in metres
-    detour: float = 1.3  # walking distance / straight-line distance
-    min_public_evening_hours: float = 0.0  # a space counts only if free for the public >= this (h/week)
-    reference_hours: float = 20.0  # public hours per week at which a space counts fully
-    ramp_months: int = 12  # residents move in linearly over this many months from move_in
+    m2_per_1000: float = float(_DEFAULT["m2_per_1000"])
+    seats_per_1000: float = float(_DEFAULT["seats_per_1000"])
+    walk_m: float = float(_DEFAULT["walk_m"])  # walking distance in metres
+    detour: float = float(_DEFAULT["detour"])  # walking distance / straight-line distance
+    # a space counts only if free for the public >= this (h/week)
+    min_public_evening_hours: float = float(_DEFAULT["min_public_evening_hours"])
+    reference_hours: float = float(_DEFAULT["reference_hours"])  # public hours per week at which a space counts fully
+    ramp_months: int = int(_DEFAULT["ramp_months"])  # residents move in linearly over this many months from move_in
 
     def __post_init__(self) -> None:
         if not self.detour > 0:

@@ -16,9 +16,15 @@ from spaces.models import AuditEntry, ConstructionPhase, OpeningHours, Provision
 
 
 def csv_rows(client, path="/bedarf.csv"):
+    """The German CSV (semicolons, decimal commas, German headings) as dicts by column key, numbers with points."""
+    from spaces.planning.gaps.service import COLUMNS
+
     response = client.get(path)
     assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    keys = {german: key for key, german, _, _ in COLUMNS}
+    numeric = {key for key, _, _, digits in COLUMNS if digits is not None}
+    return [{keys[k]: (v.replace(",", ".") if keys[k] in numeric else v) for k, v in row.items()} for row in rows]
 
 
 def test_kronsrode_report_shows_every_phase_over_time_with_a_chart(client, session, demo):
@@ -71,7 +77,7 @@ def test_a_space_in_reach_is_counted_with_its_area_and_evening_hours(client, ses
     row = next(r for r in csv_rows(client) if r["phase"] == "Testfeld")
     # demand 1,000 × 150/1,000 = 150 m² and 60 seats; supply: 5 × 4 h = 20 evening hours = full weight
     assert (row["demand_m2"], row["supply_m2"], row["gap_m2"]) == ("150.0", "100.0", "50.0")
-    assert (row["demand_seats"], row["supply_seats"], row["gap_seats"]) == ("60.0", "50.0", "10.0")
+    assert (row["demand_seats"], row["supply_seats"], row["gap_seats"]) == ("60", "50", "10")  # whole seats
     assert row["counted_spaces"] == "1"  # the space 1.6 km away is out of reach (500 m / 1.3)
     assert 0 < float(row["coverage"]) < 1
     assert space.id
@@ -134,3 +140,33 @@ def test_table_sorts_by_gap_and_by_name(client, session, demo):
     assert by_name == [1, 2, 3, 4]
     by_gap = [i for _, i in order("gap")]
     assert by_gap[-1] == 4  # nobody lives in Baufeld 4 yet: the smallest gap
+
+
+def test_the_csv_speaks_the_spreadsheet_dialect_of_the_visitor(client, session, demo):
+    """German: semicolons, decimal commas, German headings; English: commas and points; no formulas."""
+    login_as(client, session)
+    phase = session.scalars(select(ConstructionPhase).filter_by(name="Kronsrode Baufeld 1")).one()
+    phase.name = "=HYPERLINK(\"http://evil.example\")"
+    session.flush()
+    german = client.get("/bedarf.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert german[0].startswith("Bauabschnitt;Quartal ab;Stand;Einwohner;Bedarf m²;")
+    first = next(line for line in german if "HYPERLINK" in line)
+    assert first.startswith("\"'=HYPERLINK(") and ";2760;414,0;" in first
+    english = client.get("/bedarf.csv?lang=en").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert english[0].startswith("phase,quarter,as_of,residents,demand_m2,")
+    assert ",2760,414.0," in next(line for line in english if "HYPERLINK" in line)
+
+
+def test_norm_defaults_are_stated_once(session):
+    """core.norms states the defaults; the migrated table's server defaults and the report's Norm agree."""
+    from dataclasses import asdict
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from spaces.core.gaps import Norm
+    from spaces.core.norms import defaults
+
+    row = session.execute(text("INSERT INTO provision_norms DEFAULT VALUES RETURNING *")).mappings().one()
+    assert {k: Decimal(str(row[k])) for k in defaults()} == defaults()
+    assert {k: Decimal(str(v)) for k, v in asdict(Norm()).items()} == defaults()

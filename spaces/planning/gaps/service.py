@@ -1,0 +1,147 @@
+"""The gap report put together: phases with their quarters, sorted, as CSV and GeoJSON; the norms saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import format_decimal, get_locale, gettext
+
+from spaces.booking.rules import audit
+from spaces.clock import today_local
+from spaces.core.gaps import PhaseQuarter, gap_report
+from spaces.core.norms import NORM_SETTINGS
+from spaces.db import db
+from spaces.labels import PHASE_STATUS, label
+from spaces.models import ConstructionPhase, ProvisionNorm
+from spaces.planning.gaps import data as gap_data
+from spaces.planning.gaps.chart import timeline_svg
+
+SORTS = {
+    "gap": lambda p: -p.now.gap_m2,
+    "coverage": lambda p: p.now.coverage,
+    "name": lambda p: p.name.lower(),
+    "move_in": lambda p: (p.phase.move_in is None, p.phase.move_in),
+}
+
+
+@dataclass
+class PhaseReport:
+    """One construction phase with a row per quarter from today until it is fully moved in."""
+
+    phase: ConstructionPhase
+    name: str
+    geojson: dict
+    rows: list[PhaseQuarter]
+    residents_full: float
+
+    @property
+    def now(self) -> PhaseQuarter:
+        return self.rows[0]
+
+    @property
+    def worst(self) -> PhaseQuarter:
+        return max(self.rows, key=lambda r: r.gap_m2)
+
+    def chart(self) -> str:
+        labels = [f"{r.quarter_start.year}/{(r.quarter_start.month - 1) // 3 + 1}" for r in self.rows]
+        return timeline_svg(gettext("Bedarf und Angebot: %(name)s", name=self.name), labels,
+                            [r.demand_m2 for r in self.rows], [r.supply_m2 for r in self.rows])
+
+
+def build_report(sort: str = "gap") -> tuple[list[PhaseReport], Any, str]:
+    """Every phase with its quarters (seven queries), sorted by `sort` (gap, coverage, name, move_in)."""
+    norm, _ = gap_data.current_norm(db.session)
+    rows = gap_data.phase_rows(db.session)
+    inputs = gap_data.phase_inputs(rows)
+    result = gap_report(inputs, gap_data.space_inputs(db.session, norm), norm, start=today_local(),
+                        signals=gap_data.signals(db.session))
+    by_phase: dict = {}
+    for row in result:
+        by_phase.setdefault(row.phase_id, []).append(row)
+    reports = [PhaseReport(r.ConstructionPhase, r.ConstructionPhase.name, json.loads(r.geojson),
+                           by_phase.get(r.ConstructionPhase.id, []), i.residents)
+               for r, i in zip(rows, inputs)]
+    sort = sort if sort in SORTS else "gap"
+    return sorted((p for p in reports if p.rows), key=SORTS[sort]), norm, sort
+
+
+# (key, German heading, English heading, digits; None: text)
+COLUMNS = (
+    ("phase", "Bauabschnitt", "phase", None), ("quarter", "Quartal ab", "quarter", None),
+    ("as_of", "Stand", "as_of", None), ("residents", "Einwohner", "residents", 0),
+    ("demand_m2", "Bedarf m²", "demand_m2", 1), ("supply_m2", "Angebot m²", "supply_m2", 1),
+    ("gap_m2", "Lücke m²", "gap_m2", 1), ("demand_seats", "Bedarf Plätze", "demand_seats", 0),
+    ("supply_seats", "Angebot Plätze", "supply_seats", 0), ("gap_seats", "Lücke Plätze", "gap_seats", 0),
+    ("coverage", "Abdeckung", "coverage", 3), ("signals", "Hinweise", "signals", 0),
+    ("counted_spaces", "gezählte Räume", "counted_spaces", 0),
+)
+
+
+def _cell(value, digits):
+    if digits is None:
+        text = str(value)
+        return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # never a spreadsheet formula
+    return format_decimal(round(float(value), digits), "0" + ("." + "0" * digits if digits else ""))
+
+
+def report_csv(reports: list[PhaseReport]) -> str:
+    """The report as CSV in the visitor's dialect: German (semicolon, decimal comma) or English (comma, point)."""
+    german = str(get_locale()) == "de"
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";" if german else ",")
+    writer.writerow([de if german else en for _, de, en, _ in COLUMNS])
+    for p in reports:
+        for r in p.rows:
+            values = {"phase": p.name, "quarter": r.quarter_start.isoformat(),
+                      "as_of": (r.as_of or r.quarter_start).isoformat(), "counted_spaces": len(r.counted_spaces),
+                      **{key: getattr(r, key) for key, *_ in COLUMNS[3:-1]}}
+            writer.writerow([_cell(values[key], digits) for key, _, _, digits in COLUMNS])
+    return "\ufeff" + out.getvalue()
+
+
+def report_geojson(reports: list[PhaseReport]) -> str:
+    """The phases with this quarter's gap and their timeline as a GeoJSON FeatureCollection."""
+    features = []
+    for p in reports:
+        now = p.now
+        features.append({
+            "type": "Feature", "id": p.phase.id, "geometry": p.geojson,
+            "properties": {
+                "id": p.phase.id, "name": p.name, "status": p.phase.status,
+                "status_label": label(PHASE_STATUS, p.phase.status),
+                "move_in": p.phase.move_in.isoformat() if p.phase.move_in else None,
+                "residents_now": round(now.residents), "residents_full": round(p.residents_full),
+                "demand_m2": round(now.demand_m2, 1), "supply_m2": round(now.supply_m2, 1),
+                "gap_m2": round(now.gap_m2, 1), "gap_seats": round(now.gap_seats, 1),
+                "coverage": round(now.coverage, 3), "signals": now.signals,
+                "timeline": [{"quarter": r.quarter_start.isoformat(), "residents": round(r.residents),
+                              "gap_m2": round(r.gap_m2, 1), "gap_seats": round(r.gap_seats, 1),
+                              "coverage": round(r.coverage, 3)} for r in p.rows],
+            },
+        })
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def current_values() -> dict:
+    """The norm's settings as stored, or their defaults while none is saved."""
+    _, row = gap_data.current_norm(db.session)
+    return {s.name: getattr(row, s.name) if row else s.default for s in NORM_SETTINGS}
+
+
+def save_norms(values: dict, user) -> ProvisionNorm:
+    """Store the QM's norms (one row) and keep in the audit log what changed."""
+    _, row = gap_data.current_norm(db.session)
+    row = row or ProvisionNorm()
+    before = {s.name: str(getattr(row, s.name)) for s in NORM_SETTINGS}
+    for setting in NORM_SETTINGS:
+        value = values[setting.name]
+        setattr(row, setting.name, int(value) if setting.whole else value)
+    row.updated_by_id = user.id
+    db.session.add(row)
+    db.session.flush()
+    audit(db.session, user, "norm.updated", row, before=before, after={k: str(v) for k, v in values.items()})
+    return row
