@@ -66,17 +66,20 @@ ensure_system() {
 }
 
 ensure_venv() {
-    # A project-local virtualenv with the project and its test extra, reinstalled when pyproject.toml changes.
+    # A project-local virtualenv with exactly the versions in requirements.lock (hashes checked), then the
+    # project itself; reinstalled when pyproject.toml or the lock file changes. Regenerate the lock with:
+    #   .venv/bin/pip-compile --extra test --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
     local stamp="$VENV/.installed" want
-    want=$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)
+    want=$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)
     if [ ! -x "$VENV/bin/python" ]; then
         say "creating virtualenv in .venv"
         python3 -m venv "$VENV"
     fi
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        say "installing Python packages"
+        say "installing Python packages (requirements.lock)"
         "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-        "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT[test]"
+        "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$ROOT/requirements.lock"
+        "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$ROOT"
         echo "$want" > "$stamp"
     fi
 }

@@ -1,8 +1,25 @@
 """Raumfinder: find, book and plan the rooms of a neighbourhood."""
 
+import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent  # the checkout; in an installed wheel, site-packages
+
+
+def resource(name: str) -> Path:
+    """A folder the app reads (templates, static, migrations, translations, data): the checkout's own,
+    or, in an installed wheel, the copy the build put into spaces/_files/ (see setup.py)."""
+    checkout = ROOT / name
+    return checkout if checkout.is_dir() else PACKAGE / "_files" / name
+
+
+def instance_dir() -> Path:
+    """Where the app keeps its local files (the generated secret key): RAUMFINDER_INSTANCE, the checkout's
+    instance/, or ./instance for an installed copy."""
+    if os.environ.get("RAUMFINDER_INSTANCE"):
+        return Path(os.environ["RAUMFINDER_INSTANCE"])
+    return ROOT / "instance" if (ROOT / "pyproject.toml").exists() else Path.cwd() / "instance"
 
 
 def create_app(config: dict | None = None):
@@ -27,9 +44,9 @@ def create_app(config: dict | None = None):
 
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-        instance_path=str(ROOT / "instance"),
+        template_folder=str(resource("templates")),
+        static_folder=str(resource("static")),
+        instance_path=str(instance_dir()),
     )
     app.config.update(load_config(config))
     if app.config["PROXY_HOPS"]:

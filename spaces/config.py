@@ -2,18 +2,17 @@
 
 import os
 import secrets
-from pathlib import Path
-
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one kept in instance/ so sessions survive restarts."""
     if key := os.environ.get("SECRET_KEY"):
         return key
-    path = INSTANCE_DIR / "secret_key"
+    from spaces import instance_dir
+
+    path = instance_dir() / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()

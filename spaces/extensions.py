@@ -6,7 +6,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
-from spaces import ROOT
+from spaces import resource
 from spaces.db import db
 
 babel = Babel()
@@ -34,8 +34,8 @@ def select_locale() -> str:
 def init_extensions(app) -> None:
     """Bind every extension to `app`."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    migrate.init_app(app, db, directory=str(resource("migrations")))
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(resource("translations")))
     # CSRF on every form and on cookie-authenticated API calls (header X-CSRFToken); a request
     # that carries a Bearer token is not sent by a browser on its own, so it needs none.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)

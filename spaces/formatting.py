@@ -45,6 +45,11 @@ def weekday(value: date | datetime) -> str:
     return format_date(_local(value), "EEEE")
 
 
+def month(value: date | datetime | None) -> str:
+    """A month: Sept. 2027 (German), Sep 2027 (English)."""
+    return "–" if value is None else format_date(_local(value), "MMM yyyy")
+
+
 def number(value: float | int | Decimal | None, digits: int = 0) -> str:
     """A number with the visitor's separators: 1.234,5 (German), 1,234.5 (English); rounded to `digits`."""
     if value is None:
@@ -54,4 +59,4 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
 
 
 FILTERS = {"date": local_date, "time": local_time, "datetime": local_datetime, "weekday": weekday,
-           "number": number}
+           "month": month, "number": number}

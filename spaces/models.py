@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from geo.crs import WGS84
 from spaces.core.norms import NORM_SETTINGS
 from spaces.db import db
 
@@ -158,7 +159,7 @@ class Quartier(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    centre: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    centre: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
 
 
 class Site(db.Model):
@@ -173,7 +174,7 @@ class Site(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     address: Mapped[str] = mapped_column(String(300))
-    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
 
     organisation: Mapped[Organisation] = relationship(back_populates="sites")
     spaces: Mapped[list[Space]] = relationship(back_populates="site")
@@ -207,7 +208,7 @@ class Space(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     kind: Mapped[str] = mapped_column(String(32))
-    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
     capacity: Mapped[int] = mapped_column(Integer)
     area_m2: Mapped[Decimal | None] = mapped_column(Numeric(8, 1))
     floor: Mapped[str | None] = mapped_column(String(16))
@@ -291,7 +292,7 @@ class ConstructionPhase(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     quartier: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=WGS84, spatial_index=True))
     status: Mapped[str] = mapped_column(String(16), default=PhaseStatus.PLANNED)
     move_in: Mapped[date | None] = mapped_column(Date)
     homes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -392,7 +393,7 @@ class Need(db.Model):
     step_free: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     accessible_wc: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     equipment: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
-    near: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    near: Mapped[WKBElement | None] = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True))
     construction_phase_id: Mapped[int | None] = mapped_column(
         ForeignKey("construction_phases.id", ondelete="SET NULL")
     )

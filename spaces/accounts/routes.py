@@ -8,10 +8,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from spaces import outbox
 from spaces.accounts import service as accounts
+from spaces.accounts.forms import InviteForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm
 from spaces.accounts.ratelimit import TOO_MANY, limiter
 from spaces.accounts.service import AccountError
 from spaces.db import db
-from spaces.forms import InviteForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm
 from spaces.links import absolute_url
 from spaces.models import Organisation
 from spaces.outbox import Outgoing
@@ -91,11 +91,7 @@ def reset_request():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        from sqlalchemy import select
-
-        from spaces.models import User
-
-        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        user = accounts.user_by_email(db.session, form.email.data)
         if user is not None:
             token = accounts.reset_token(user, current_app.config["SECRET_KEY"])
             link = absolute_url("auth.reset", token=token)

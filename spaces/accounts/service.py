@@ -92,6 +92,11 @@ def open_session(session: Session, user: User) -> str:
     return token
 
 
+def user_by_email(session: Session, email: str) -> User | None:
+    """The account with this e-mail address (case and surrounding spaces do not matter), or None."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
 def user_for_session(session: Session, token: str) -> User | None:
     """The user of a live login session, or None when it ended or expired."""
     row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))

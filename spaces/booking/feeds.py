@@ -9,14 +9,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from icalendar import Calendar, Event
-from sqlalchemy import func, literal, select
 
+from spaces.booking import service as booking_service
 from spaces.booking.rules import local_text, runs_past_midnight
 from spaces.clock import now_utc
 from spaces.core.availability import Interval
 from spaces.db import db
 from spaces.links import absolute_url
-from spaces.models import SLOT_HOLDING, Booking, BookingStatus, Organisation, Space
+from spaces.models import Booking, BookingStatus, Organisation, Space
 
 bp = Blueprint("feeds", __name__)
 
@@ -48,11 +48,11 @@ def _event(booking: Booking, summary: str, *, description: str = "", location: s
     return event
 
 
-def _slot_holding_between(query):
+def _feed_bookings(*, space_id: int | None = None, organisation_id: int | None = None) -> list[Booking]:
+    """Slot-holding bookings from 60 days ago to 400 days ahead, of one space or one organisation."""
     now = now_utc()
-    during = func.tstzrange(now - PAST, now + AHEAD, literal("[)"))
-    return query.where(Booking.status.in_([s.value for s in SLOT_HOLDING]), Booking.during.op("&&")(during)) \
-        .order_by(Booking.during)
+    return booking_service.slot_holding(Interval(now - PAST, now + AHEAD), space_id=space_id,
+                                        organisation_id=organisation_id)
 
 
 def _ics(cal: Calendar, filename: str) -> Response:
@@ -68,7 +68,7 @@ def space_feed(space_id: int):
     if space is None:
         abort(404, description=f"Einen Raum mit der Nummer {space_id} gibt es nicht.")
     cal = _calendar(f"{space.name} (Raumfinder)")
-    for booking in db.session.scalars(_slot_holding_between(select(Booking).where(Booking.space_id == space_id))):
+    for booking in _feed_bookings(space_id=space_id):
         public = booking.is_public and booking.status == BookingStatus.CONFIRMED
         cal.add_component(_event(booking, (booking.purpose or "Veranstaltung") if public else "belegt",
                                  location=space.name))
@@ -83,8 +83,7 @@ def organisation_feed(organisation_id: int, token: str):
             or not secrets.compare_digest(organisation.calendar_token.encode(), token.encode()):
         abort(404, description="Diesen Kalender gibt es nicht (mehr).")
     cal = _calendar(f"{organisation.name} (Raumfinder)")
-    query = select(Booking).where(Booking.organisation_id == organisation_id)
-    for booking in db.session.scalars(_slot_holding_between(query)):
+    for booking in _feed_bookings(organisation_id=organisation_id):
         state = "" if booking.status == BookingStatus.CONFIRMED else " (angefragt)"
         interval = Interval(booking.during.lower, booking.during.upper)
         overnight = local_text(interval) if runs_past_midnight(interval) else ""  # "… (endet am Folgetag)"

@@ -7,20 +7,18 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from spaces import outbox
-from spaces.accounts.service import managed_organisation_ids
 from spaces.booking import notifications, rules
 from spaces.booking import service as booking_service
+from spaces.booking.forms import BookingForm, CancelForm, DecisionForm
 from spaces.booking.rules import BookingRefused, Forbidden
-from spaces.clock import BERLIN, now_utc, today_local
+from spaces.clock import BERLIN, today_local
 from spaces.core.availability import Interval
 from spaces.core.errors import Conflict
 from spaces.core.recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, expand
 from spaces.db import db
-from spaces.forms import BookingForm, CancelForm, DecisionForm
-from spaces.models import Booking, BookingStatus, Organisation, Role, Site, Space
+from spaces.models import Booking, Organisation, Space
 
 bp = Blueprint("booking", __name__)
 
@@ -46,11 +44,42 @@ def booking_interval(booking: Booking) -> Interval:
     return Interval(booking.during.lower, booking.during.upper)
 
 
-def organisation_choices(user) -> list[tuple[int, str]]:
-    """The groups a person may book for (spaces.booking.rules.may_book_for): their own; a QM admin's, every group."""
-    if user.is_qm_admin:
-        return [(o.id, o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))]
-    return [(o.id, o.name) for o in sorted(user.organisations, key=lambda o: o.name)]
+def _submit(form: BookingForm, space: Space):
+    """Book what the form asks; returns (outcome or None, the page's state): errors land on their fields."""
+    state = {"conflicts": [], "ask_fold": False, "status": 422}
+    organisation = db.session.get(Organisation, form.organisation.data)
+    try:
+        recurrence = series_request(form)
+        outcome = booking_service.request_booking(
+            db.session, user=current_user, organisation=organisation, space=space, slots=expand(recurrence),
+            attendees=form.attendees.data, purpose=form.purpose.data or "", is_public=form.is_public.data,
+            recurrence=recurrence, skip_conflicts=form.skip_conflicts.data)
+    except AmbiguousTime as err:
+        form.fold.errors.append(err.message)
+        state["ask_fold"] = True
+    except RecurrenceError as err:
+        getattr(form, err.field or "day").errors.append(err.message)
+    except BookingRefused as err:  # SlotTaken (409) too: every date and why
+        db.session.rollback()
+        form.day.errors.append(err.message)
+        state.update(conflicts=err.problems, status=err.status)
+    except Forbidden as err:
+        abort(403, description=err.message)
+    else:
+        return outcome, state
+    return None, state
+
+
+def _booked_message(outcome) -> str:
+    n = len(outcome.created)
+    if outcome.confirmed:
+        message = ngettext("%(num)s Termin gebucht.", "%(num)s Termine gebucht.", n)
+    else:
+        message = ngettext("%(num)s Termin angefragt.", "%(num)s Termine angefragt.", n)
+    if outcome.skipped:
+        message += " " + ngettext("%(num)s Termin wurde ausgelassen.", "%(num)s Termine wurden ausgelassen.",
+                                  len(outcome.skipped))
+    return message
 
 
 @bp.route("/raeume/<int:space_id>/buchen", methods=["GET", "POST"])
@@ -59,64 +88,30 @@ def book(space_id: int):
     """Book a space once or as a series; conflicting dates are listed and the rest can be booked."""
     space = _space_or_404(space_id)
     form = BookingForm()
-    form.organisation.choices = organisation_choices(current_user)
+    form.organisation.choices = booking_service.groups_to_book_for(current_user)
     if not form.organisation.choices:
         flash(gettext("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
                       "oder lassen Sie sich einladen."))
-    conflicts, ask_fold, status = [], False, 200
+    state = {"conflicts": [], "ask_fold": False, "status": 422 if request.method == "POST" else 200}
     if request.method == "GET":
         form.day.data = form.day.data or today_local() + timedelta(days=1)
     if form.validate_on_submit():
-        organisation = db.session.get(Organisation, form.organisation.data)
-        try:
-            recurrence = series_request(form)
-            outcome = booking_service.request_booking(
-                db.session, user=current_user, organisation=organisation, space=space, slots=expand(recurrence),
-                attendees=form.attendees.data, purpose=form.purpose.data or "", is_public=form.is_public.data,
-                recurrence=recurrence, skip_conflicts=form.skip_conflicts.data)
-        except AmbiguousTime as err:
-            form.fold.errors.append(err.message)
-            ask_fold, status = True, 422
-        except RecurrenceError as err:
-            getattr(form, err.field or "day").errors.append(err.message)
-            status = 422
-        except BookingRefused as err:  # SlotTaken (409) too: every date and why
-            db.session.rollback()
-            form.day.errors.append(err.message)
-            conflicts, status = err.problems, err.status
-        except Forbidden as err:
-            abort(403, description=err.message)
-        else:
+        outcome, state = _submit(form, space)
+        if outcome is not None:
             outbox.commit_and_deliver(outcome.mails)
-            n = len(outcome.created)
-            if outcome.confirmed:
-                message = ngettext("%(num)s Termin gebucht.", "%(num)s Termine gebucht.", n)
-            else:
-                message = ngettext("%(num)s Termin angefragt.", "%(num)s Termine angefragt.", n)
-            if outcome.skipped:
-                message += " " + ngettext("%(num)s Termin wurde ausgelassen.", "%(num)s Termine wurden ausgelassen.",
-                                          len(outcome.skipped))
-            flash(message)
+            flash(_booked_message(outcome))
             return redirect(url_for("booking.mine"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("booking/book.html", form=form, space=space, conflicts=conflicts, ask_fold=ask_fold,
-                           local_text=rules.local_text), status
-
-
-def _upcoming(query):
-    return query.where(func.upper(Booking.during) >= now_utc()).order_by(Booking.during)
+    return render_template("booking/book.html", form=form, space=space, conflicts=state["conflicts"],
+                           ask_fold=state["ask_fold"], local_text=rules.local_text), state["status"]
 
 
 @bp.get("/meine-buchungen")
 @login_required
 def mine():
     """The bookings of my groups from today on, week by week, with feeds to subscribe to."""
-    org_ids = [o.id for o in current_user.organisations]
-    rows = db.session.scalars(_upcoming(select(Booking).where(Booking.organisation_id.in_(org_ids)))
-                              .limit(500)).all()
-    return render_template("booking/mine.html", bookings=rows, cancel_form=CancelForm(), BERLIN=BERLIN,
-                           local_text=rules.local_text, interval=booking_interval)
+    return render_template("booking/mine.html", bookings=booking_service.upcoming_of_my_groups(current_user),
+                           cancel_form=CancelForm(), BERLIN=BERLIN, local_text=rules.local_text,
+                           interval=booking_interval)
 
 
 @bp.post("/buchungen/<int:booking_id>/absagen")
@@ -142,13 +137,7 @@ def cancel(booking_id: int):
 @login_required
 def inbox():
     """Open requests for the spaces I manage."""
-    query = select(Booking).join(Space).join(Site).where(Booking.status == BookingStatus.REQUESTED)
-    if current_user.role != Role.QM_ADMIN:
-        managed = managed_organisation_ids(db.session, current_user)
-        if not managed:
-            abort(403, description="Die Anfragen sieht nur die Raumverwaltung.")
-        query = query.where(Site.organisation_id.in_(managed))
-    rows = db.session.scalars(_upcoming(query).limit(500)).all()
+    rows = booking_service.open_requests(current_user)  # Forbidden (403) for anyone who manages no space
     return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(), local_text=rules.local_text,
                            interval=booking_interval)
 

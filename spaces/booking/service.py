@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
+from spaces.accounts.service import managed_organisation_ids
 from spaces.booking import notifications, rules
+from spaces.clock import now_utc
 from spaces.core.availability import Interval
 from spaces.core.bookability import SlotVerdict
 from spaces.core.recurrence import Frequency, SeriesRequest, describe, rrule_text
-from spaces.models import Booking, BookingSeries, BookingStatus, Organisation, Space, User
+from spaces.db import db
+from spaces.models import SLOT_HOLDING, Booking, BookingSeries, BookingStatus, Organisation, Site, Space, User
 
 
 @dataclass
@@ -73,3 +77,50 @@ def request_booking(session: Session, *, user: User, organisation: Organisation 
         purpose=purpose, is_public=is_public, series=outcome.series)
     outcome.mails = notifications.booked(space, outcome.created, user)
     return outcome
+
+
+# ----------------------------------------------------------------------------- what the pages list
+
+
+def groups_to_book_for(user: User) -> list[tuple[int, str]]:
+    """The groups a person may book for (rules.may_book_for): their own; a QM admin's, every group."""
+    if user.is_qm_admin:
+        return [(o.id, o.name) for o in session_scalars(select(Organisation).order_by(Organisation.name))]
+    return [(o.id, o.name) for o in sorted(user.organisations, key=lambda o: o.name)]
+
+
+def upcoming_of_my_groups(user: User, limit: int = 500) -> list[Booking]:
+    """The bookings of the person's groups that have not ended, in time order."""
+    org_ids = [o.id for o in user.organisations]
+    return session_scalars(_upcoming(select(Booking).where(Booking.organisation_id.in_(org_ids))).limit(limit))
+
+
+def open_requests(user: User, limit: int = 500) -> list[Booking]:
+    """Upcoming requests for the spaces the person manages (all of them for a QM admin)."""
+    query = select(Booking).join(Space).join(Site).where(Booking.status == BookingStatus.REQUESTED)
+    if not user.is_qm_admin:
+        managed = managed_organisation_ids(db.session, user)
+        if not managed:
+            raise rules.Forbidden("Die Anfragen sieht nur die Raumverwaltung.")
+        query = query.where(Site.organisation_id.in_(managed))
+    return session_scalars(_upcoming(query).limit(limit))
+
+
+def slot_holding(window: Interval, *, space_id: int | None = None, organisation_id: int | None = None) -> list[Booking]:
+    """Requested and confirmed bookings overlapping `window`, of one space and/or one organisation, in time order."""
+    query = select(Booking).where(Booking.status.in_([s.value for s in SLOT_HOLDING]),
+                                  Booking.during.op("&&")(func.tstzrange(window.start, window.end, literal("[)"))))
+    if space_id is not None:
+        query = query.where(Booking.space_id == space_id)
+    if organisation_id is not None:
+        query = query.where(Booking.organisation_id == organisation_id)
+    return session_scalars(query.order_by(Booking.during))
+
+
+def _upcoming(query):
+    return query.where(func.upper(Booking.during) >= now_utc()).order_by(Booking.during)
+
+
+def session_scalars(query) -> list:
+    """The rows of a query in the request's session, as a list."""
+    return list(db.session.scalars(query))

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -88,23 +88,30 @@ class AllocationResult:
     method: str = ""  # informational: which solvers were used ("trivial", "matching", "milp", "greedy")
 
 
+# A candidate's key (need_id, slot_id), and the best score per key.
+_Key = tuple[Hashable, Hashable]
+_Scores = Mapping[_Key, float]
+
+
 # ---------------------------------------------------------------- input checks
 
 
-def _prepare(needs, slots, candidates):
+def _prepare(
+    needs: Iterable[Hashable], slots: Iterable[Slot], candidates: Iterable[Candidate]
+) -> tuple[list[Hashable], dict[Hashable, Slot], dict[_Key, float]]:
     """Validate; return (needs list, {slot_id: Slot}, {(need, slot): score}) with duplicates merged (max score)."""
     needs = list(needs)
     need_set = set(needs)
     if len(need_set) != len(needs):
         raise ValueError("duplicate need ids")
-    slot_by_id: dict = {}
+    slot_by_id: dict[Hashable, Slot] = {}
     for s in slots:
         if s.id in slot_by_id:
             raise ValueError(f"duplicate slot id {s.id!r}")
         if not s.start < s.end:
             raise ValueError(f"slot {s.id!r}: start must be before end")
         slot_by_id[s.id] = s
-    scores: dict = {}
+    scores: dict[_Key, float] = {}
     for c in candidates:
         if c.need_id not in need_set:
             raise ValueError(f"candidate for unknown need {c.need_id!r}")
@@ -157,10 +164,10 @@ def overlap_cliques(slots: Iterable[Slot]) -> list[list[Hashable]]:
 
 
 class _UnionFind:
-    def __init__(self):
-        self.parent: dict = {}
+    def __init__(self) -> None:
+        self.parent: dict[Hashable, Hashable] = {}
 
-    def find(self, x):
+    def find(self, x: Hashable) -> Hashable:
         parent = self.parent
         parent.setdefault(x, x)
         root = x
@@ -170,13 +177,15 @@ class _UnionFind:
             parent[x], x = root, parent[x]
         return root
 
-    def union(self, a, b):
+    def union(self, a: Hashable, b: Hashable) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[ra] = rb
 
 
-def _components(scores, cliques):
+def _components(
+    scores: _Scores, cliques: Sequence[Sequence[Hashable]]
+) -> list[tuple[list[_Key], list[Sequence[Hashable]]]]:
     """Group candidate keys and cliques into independent components."""
     uf = _UnionFind()
     for need, slot in scores:
@@ -198,13 +207,13 @@ def _components(scores, cliques):
 # ---------------------------------------------------------------- solvers
 
 
-def _solve_trivial(edges, scores):
+def _solve_trivial(edges: Sequence[_Key], scores: _Scores) -> list[_Key]:
     """One need or one slot: take the best candidate."""
     best = max(edges, key=lambda k: scores[k])
     return [best]
 
 
-def _solve_matching(edges, scores):
+def _solve_matching(edges: Sequence[_Key], scores: _Scores) -> list[_Key]:
     need_ids = list(dict.fromkeys(k[0] for k in edges))
     slot_ids = list(dict.fromkeys(k[1] for k in edges))
     ni = {n: i for i, n in enumerate(need_ids)}
@@ -236,7 +245,7 @@ def _solve_matching(edges, scores):
     return [(need_ids[a], slot_ids[b]) for a, b in zip(r.tolist(), c.tolist())]
 
 
-def _solve_milp(edges, scores, cliques):
+def _solve_milp(edges: Sequence[_Key], scores: _Scores, cliques: Sequence[Sequence[Hashable]]) -> list[_Key]:
     need_ids = list(dict.fromkeys(k[0] for k in edges))
     ni = {n: i for i, n in enumerate(need_ids)}
     slot_edges = defaultdict(list)
@@ -276,7 +285,9 @@ def _solve_milp(edges, scores, cliques):
 # ---------------------------------------------------------------- public API
 
 
-def _result(needs, chosen: dict, scores, methods) -> AllocationResult:
+def _result(
+    needs: Sequence[Hashable], chosen: Mapping[Hashable, Hashable], scores: _Scores, methods: Iterable[str]
+) -> AllocationResult:
     assignments = [Assignment(n, chosen[n], scores[(n, chosen[n])]) for n in needs if n in chosen]
     unmet = [n for n in needs if n not in chosen]
     return AllocationResult(
@@ -288,7 +299,7 @@ def _result(needs, chosen: dict, scores, methods) -> AllocationResult:
     )
 
 
-def _check_feasible(chosen: dict, slot_by_id) -> None:
+def _check_feasible(chosen: Mapping[Hashable, Hashable], slot_by_id: Mapping[Hashable, Slot]) -> None:
     """Defensive check of the solver output; raises AssertionError-like RuntimeError if violated."""
     used = list(chosen.values())
     if len(set(used)) != len(used):
@@ -316,7 +327,7 @@ def allocate(
     needs, slot_by_id, scores = _prepare(needs, slots, candidates)
     used_slots = {slot_by_id[s] for _, s in scores}
     cliques = overlap_cliques(used_slots)
-    chosen: dict = {}
+    chosen: dict[Hashable, Hashable] = {}
     methods: set[str] = set()
     for edges, comp_cliques in _components(scores, cliques):
         n_needs = len({k[0] for k in edges})
@@ -346,9 +357,9 @@ def greedy_first_fit(
     by_need = defaultdict(list)
     for (need, slot), score in scores.items():
         by_need[need].append((-score, slot_order[slot], slot))
-    taken_by_space = defaultdict(list)
-    taken: set = set()
-    chosen: dict = {}
+    taken_by_space: defaultdict[Hashable, list[Slot]] = defaultdict(list)
+    taken: set[Hashable] = set()
+    chosen: dict[Hashable, Hashable] = {}
     for need in needs:
         for _, _, slot_id in sorted(by_need.get(need, ())):
             slot = slot_by_id[slot_id]

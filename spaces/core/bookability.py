@@ -122,7 +122,7 @@ class SpaceTerms:
     booking_mode: str = INSTANT
     bookable_by: str = EVERYONE
     owner_id: Hashable | None = None  # the providing organisation
-    allowed: frozenset = frozenset()  # organisations listed as allowed to book (bookable_by == LISTED)
+    allowed: frozenset[Hashable] = frozenset()  # organisations listed as allowed to book (bookable_by == LISTED)
     available_from: date | None = None
     available_until: date | None = None
     max_days_in_advance: int | None = None
@@ -304,8 +304,10 @@ class _Timeline:
             out.append(Problem(TOO_FAR_AHEAD, f"Buchbar höchstens {terms.max_days_in_advance} Tage im Voraus "
                                               f"(bis einschließlich {_de(last)})."))
         if self.period_start is not None and slot.start < self.period_start:
+            assert terms.available_from is not None  # period_start is set exactly when it is
             out.append(Problem(BEFORE_PERIOD, f"Den Raum gibt es erst ab {_de(terms.available_from)}."))
         if self.period_end is not None and slot.end > self.period_end:
+            assert terms.available_until is not None  # period_end is set exactly when it is
             out.append(Problem(AFTER_PERIOD, f"Den Raum gibt es nur bis {_de(terms.available_until)}."))
         k = bisect_right(self.opening_ends, slot.start)  # the first opening that ends after the start
         if not (k < len(self.opening) and self.opening[k].start <= slot.start and slot.end <= self.opening[k].end):

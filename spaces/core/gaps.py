@@ -193,9 +193,9 @@ class PhaseQuarter:
     gap_m2: float  # demand - supply; negative = surplus
     gap_seats: float
     coverage: float  # 0..1: share of the phase's area within reach of a counted space
-    counted_spaces: tuple  # ids of the counted spaces in reach, in input order
+    counted_spaces: tuple[Hashable, ...]  # ids of the counted spaces in reach, in input order
     signals: int
-    shares: tuple = ()  # the phase's share of each counted space (same order as counted_spaces)
+    shares: tuple[float, ...] = ()  # the phase's share of each counted space (same order as counted_spaces)
     as_of: date | None = None  # the day the quarter was evaluated on
 
 
@@ -278,10 +278,10 @@ def _covered_area(part: BaseGeometry, xs: np.ndarray, ys: np.ndarray, r: float, 
     coords = shapely.get_coordinates(part)
     far2 = np.max((xs[:, None] - coords[None, :, 0]) ** 2 + (ys[:, None] - coords[None, :, 1]) ** 2, axis=1)
     if np.any(far2 <= r * r):
-        return part.area
+        return float(part.area)
     if len(xs) <= _LEAF_DISKS or depth >= _MAX_DEPTH:
         disks = shapely.buffer(shapely.points(xs, ys), r * _EQUAL_AREA, quad_segs=_QUAD_SEGS)
-        return shapely.intersection(shapely.union_all(disks), part).area
+        return float(shapely.intersection(shapely.union_all(disks), part).area)
     xm, ym = (xmin + xmax) / 2, (ymin + ymax) / 2
     cells = [box(xmin, ymin, xm, ym), box(xm, ymin, xmax, ym), box(xmin, ym, xm, ymax), box(xm, ym, xmax, ymax)]
     total = 0.0
@@ -368,7 +368,7 @@ def gap_report(
         n_signals = 0
         if sig_xy is not None and not phase.area.is_empty:
             n_signals = int(np.count_nonzero(shapely.intersects_xy(phase.area, sig_xy[:, 0], sig_xy[:, 1])))
-        coverage_cache: dict[frozenset, float] = {}
+        coverage_cache: dict[frozenset[int], float] = {}
         for q in range(n_q):
             counted = idx[counts[q, idx]]
             res = float(residents[p, q])

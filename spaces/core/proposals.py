@@ -131,7 +131,7 @@ class SpaceFacts:
     booking_mode: str = "instant"
     bookable_by: str = "everyone"
     owner_id: Hashable | None = None
-    allowed: frozenset = frozenset()
+    allowed: frozenset[Hashable] = frozenset()
     max_days_in_advance: int | None = None
 
     def terms(self, hours: tuple[WeeklyHours, ...] | None = None) -> SpaceTerms:

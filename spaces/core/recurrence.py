@@ -270,7 +270,7 @@ def _rrule(request: SeriesRequest) -> rrule:
     """The dateutil rrule of a repeating series, on naive local datetimes."""
     if request.frequency is Frequency.ONCE:
         raise ValueError("a single meeting has no recurrence rule")
-    kwargs: dict = {"dtstart": request.dtstart}
+    kwargs: dict[str, object] = {"dtstart": request.dtstart}
     if request.frequency is Frequency.WEEKLY:
         freq = WEEKLY
     elif request.frequency is Frequency.BIWEEKLY:
@@ -378,6 +378,7 @@ def expand(request: SeriesRequest, tz: ZoneInfo = BERLIN) -> list[Interval]:
 
     out: list[Interval] = []
     for day, (start, end) in resolved:
+        assert start is not None and end is not None  # every unresolved time was raised above
         if not start < end:  # cannot happen in Europe/Berlin; guards odd zones and folds
             raise RecurrenceError(
                 f"Der Termin am {_de_date(day)} endet nicht nach seinem Beginn (Zeitumstellung).", "empty"

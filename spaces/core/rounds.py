@@ -16,9 +16,10 @@ treated as colliding: a round plans one season, and this errs on the safe side.)
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any, SupportsInt, cast
 
 from spaces.core.allocation import Candidate, Slot, allocate, greedy_first_fit
 from spaces.core.availability import BERLIN, Interval
@@ -62,10 +63,10 @@ class RoundError(Conflict):
 
 @dataclass
 class RoundPlan:
-    assignments: dict = field(default_factory=dict)  # need_id -> Proposal
-    unmet: dict = field(default_factory=dict)  # need_id -> German reason
+    assignments: dict[Hashable, Proposal] = field(default_factory=dict)  # need_id -> Proposal
+    unmet: dict[Hashable, str] = field(default_factory=dict)  # need_id -> German reason
     greedy_served: int = 0  # how many needs a first-come first-fit round would have served
-    proposals: dict = field(default_factory=dict)  # need_id -> ranked proposals (for display)
+    proposals: dict[Hashable, list[Proposal]] = field(default_factory=dict)  # need_id -> ranked proposals (for display)
     total_score: float = 0.0
 
     @property
@@ -73,14 +74,19 @@ class RoundPlan:
         return len(self.assignments)
 
 
-def plan_to_json(plan: RoundPlan, need_ids: list) -> dict:
+def _stored_id(id_: Hashable) -> int:
+    """A need or space id as stored in a plan: the ids the web layer hands in are database integers."""
+    return int(cast(SupportsInt, id_))
+
+
+def plan_to_json(plan: RoundPlan, need_ids: Sequence[Hashable]) -> dict[str, Any]:
     """The plan as stored with an AllocationRound: exactly what the QM is shown and what confirming books."""
     return {
-        "needs": [int(n) for n in need_ids],
+        "needs": [_stored_id(n) for n in need_ids],
         "assignments": [
-            {"need_id": int(nid), "space_id": int(p.space_id), "weekday": p.weekday, "starts": p.starts.isoformat(),
-             "ends": p.ends.isoformat(), "wanted": p.wanted, "score": p.score, "reasons": list(p.reasons),
-             "dates": [[d.start.isoformat(), d.end.isoformat()] for d in p.dates]}
+            {"need_id": _stored_id(nid), "space_id": _stored_id(p.space_id), "weekday": p.weekday,
+             "starts": p.starts.isoformat(), "ends": p.ends.isoformat(), "wanted": p.wanted, "score": p.score,
+             "reasons": list(p.reasons), "dates": [[d.start.isoformat(), d.end.isoformat()] for d in p.dates]}
             for nid, p in plan.assignments.items()
         ],
         "unmet": {str(nid): reason for nid, reason in plan.unmet.items()},
@@ -88,7 +94,7 @@ def plan_to_json(plan: RoundPlan, need_ids: list) -> dict:
     }
 
 
-def plan_from_json(data: dict) -> RoundPlan:
+def plan_from_json(data: dict[str, Any]) -> RoundPlan:
     """The RoundPlan of a stored round (ranked proposals are not stored)."""
     plan = RoundPlan(greedy_served=data.get("greedy_served", 0))
     for a in data.get("assignments", []):
@@ -138,7 +144,7 @@ def unmet_reason(spec: NeedSpec, facts: list[SpaceFacts], *, had_proposals: bool
         if not remaining:
             minutes = _walk_minutes_text(spec, walk_minutes)
             return REASON_STEP_FREE.format(minutes=minutes) if minutes else REASON_STEP_FREE_ANYWHERE
-    checks = [
+    checks: list[tuple[str, Callable[[SpaceFacts], bool]]] = [
         ("barrierefreies WC", lambda f: not spec.accessible_wc or f.accessible_wc),
         ("Ausstattung: " + ", ".join(sorted(spec.equipment)), lambda f: spec.equipment <= frozenset(f.equipment)),
         ("kostenlos", lambda f: not spec.free_only or (f.cost_eur is not None and f.cost_eur == 0)),
@@ -161,10 +167,10 @@ def plan_round(needs: list[tuple[Hashable, NeedSpec]], facts_by_need: dict[Hasha
     """
     walk_minutes = walk_minutes or {}
     need_ids = [nid for nid, _ in needs]
-    slots: dict = {}
+    slots: dict[Hashable, Slot] = {}
     candidates: list[Candidate] = []
-    by_slot: dict = {}  # (need_id, slot_id) -> Proposal
-    proposals_by_need: dict = {}
+    by_slot: dict[tuple[Hashable, Hashable], Proposal] = {}  # (need_id, slot_id) -> Proposal
+    proposals_by_need: dict[Hashable, list[Proposal]] = {}
     for nid, spec in needs:
         proposals = propose(spec, facts_by_need.get(nid, ()), now=now, limit=per_need)
         proposals_by_need[nid] = proposals

@@ -9,11 +9,12 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo.crs import WGS84
 from geo.validation import area_from_geojson, point_from_lonlat
-from spaces import ROOT
+from spaces import resource
 from spaces.models import BookingMode, ConstructionPhase, OpeningHours, Organisation, Quartier, Site, Space
 
-DEMO_FILE = ROOT / "data" / "hannover-demo.geojson"
+DEMO_FILE = resource("data") / "hannover-demo.geojson"
 
 ORGANISATION_KINDS = {
     "wasmitherz": "association",
@@ -57,13 +58,13 @@ def load(session: Session, path: Path = DEMO_FILE) -> dict:
         if p["type"] == "quartier":
             lon, lat = geometry["coordinates"]
             _upsert(session, Quartier, {"name": p["name"]},
-                    {"centre": from_shape(point_from_lonlat(lon, lat), srid=4326)})
+                    {"centre": from_shape(point_from_lonlat(lon, lat), srid=WGS84)})
             counts["quartiers"] += 1
         elif p["type"] == "construction_phase":
             area = area_from_geojson(geometry)
             _upsert(session, ConstructionPhase, {"name": p["name"]}, {
                 "quartier": p.get("quartier", ""),
-                "geom": from_shape(area, srid=4326),
+                "geom": from_shape(area, srid=WGS84),
                 "status": p["status"],
                 "move_in": date.fromisoformat(p["move_in"]) if p.get("move_in") else None,
                 "homes": p.get("homes", 0),
@@ -79,7 +80,7 @@ def load(session: Session, path: Path = DEMO_FILE) -> dict:
 
 def _load_space(session: Session, organisation: Organisation, p: dict, geometry: dict) -> None:
     lon, lat = geometry["coordinates"]
-    point = from_shape(point_from_lonlat(lon, lat), srid=4326)
+    point = from_shape(point_from_lonlat(lon, lat), srid=WGS84)
     site = session.scalars(
         select(Site).filter_by(organisation_id=organisation.id, address=p["address"])
     ).one_or_none()

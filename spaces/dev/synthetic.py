@@ -26,6 +26,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import text
 
+from geo.crs import WGS84
 from spaces.clock import BERLIN, today_local
 from spaces.db import db
 
@@ -310,7 +311,7 @@ def generate_city(  # noqa: C901 (one generator, step by step, kept in one piece
     )
     counts["sites"] = _copy_rows(
         raw, "COPY sites (id, organisation_id, address, location) FROM STDIN",
-        ((sid, org_ids[org], address, f"SRID=4326;POINT({lon:.6f} {lat:.6f})")
+        ((sid, org_ids[org], address, f"SRID={WGS84};POINT({lon:.6f} {lat:.6f})")
          for sid, (org, address, lon, lat) in zip(site_ids, sites)),
     )
 
@@ -320,7 +321,7 @@ def generate_city(  # noqa: C901 (one generator, step by step, kept in one piece
             row = sp.row
             row[0] = space_id
             row[1] = site_ids[sp.site]
-            row[5] = f"SRID=4326;POINT({lon:.6f} {lat:.6f})"
+            row[5] = f"SRID={WGS84};POINT({lon:.6f} {lat:.6f})"
             yield row
 
     counts["spaces"] = _copy_rows(

@@ -8,17 +8,14 @@ from flask_babel import gettext
 from geo.maps import finder_map, page_parts
 from geo.walking import walk_radius_m
 from spaces.clock import BERLIN, now_utc
-from spaces.core.availability import Interval
 from spaces.core.bookability import horizon
 from spaces.core.errors import BadParameter
 from spaces.db import db
-from spaces.finder.api import _space_row, current_search
-from spaces.finder.queries import quartier_centres, search_spaces
-from spaces.finder.search import SORTS, SpaceSearch
-from spaces.finder.week import space_calendar
+from spaces.finder import week
+from spaces.finder.api import current_search
+from spaces.finder.search import FIRST_DAY, LAST_DAY, SORTS, SpaceSearch
 from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, kind_letters, label, period
 from spaces.models import Space
-from spaces.times import local_day_window, split_by_local_day
 
 bp = Blueprint("finder", __name__)
 
@@ -65,26 +62,11 @@ def _page_number() -> int:
         return 1
 
 
-@bp.get("/")
-def index():
-    """The map of Hannover with spaces and construction phases, a search form, and the results as a list."""
-    now = now_utc()
-    today = now.astimezone(BERLIN).date()
-    error, status = None, 200
-    try:
-        search = current_search()
-    except BadParameter as err:
-        error, status, search = err.message, 400, SpaceSearch()
-    page = _page_number()
-    rows = db.session.execute(
-        search_spaces(search, now=now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)).all()
-    filters = {k: v for k, v in request.args.items(multi=True) if k not in ("page", "lang") and v}
+def _map(search, error: str | None) -> dict:
+    """The Folium frame of the residents' map; map.js loads the spaces in view from the API."""
     cfg = current_app.config
-    m = finder_map(
-        center=cfg["MAP_CENTER"],
-        zoom=cfg["MAP_ZOOM"],
-        tile_url=cfg["TILE_URL"],
-        attribution=cfg["TILE_ATTRIBUTION"],
+    return page_parts(finder_map(
+        center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], tile_url=cfg["TILE_URL"], attribution=cfg["TILE_ATTRIBUTION"],
         layers={
             "spaces": url_for("api.spaces", **({} if error else _multi(request.args, drop=("page", "lang", "sort")))),
             "phases": url_for("api.phases"),
@@ -92,22 +74,26 @@ def index():
             "radius": round(walk_radius_m(search.walk_minutes)),
             "text": _map_text(),
         },
-        static_url=url_for("static", filename=""),
-        locate_strings=_locate_strings(),
-    )
+        static_url=url_for("static", filename=""), locate_strings=_locate_strings()))
+
+
+@bp.get("/")
+def index():
+    """The map of Hannover with spaces and construction phases, a search form, and the results as a list."""
+    now = now_utc()
+    error, status = None, 200
+    try:
+        search = current_search()
+    except BadParameter as err:
+        error, status, search = err.message, 400, SpaceSearch()
+    page = _page_number()
+    rows = week.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    today = now.astimezone(BERLIN).date()
     return render_template(
-        "finder/index.html",
-        map=page_parts(m),
-        rows=rows[:PAGE_SIZE],
-        search=search,
-        error=error,
-        args=request.args,
-        quartiers=[name for name, *_ in db.session.execute(quartier_centres())],
-        sorts=SORTS,
-        page=page,
-        has_next=len(rows) > PAGE_SIZE,
+        "finder/index.html", map=_map(search, error), rows=rows[:PAGE_SIZE], search=search, error=error,
+        args=request.args, quartiers=week.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE,
         page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
-        filtered=bool(filters),
+        filtered=any(v for k, v in request.args.items(multi=True) if k not in ("page", "lang")),
         period=lambda s: period(s.available_from, s.available_until, today),
     ), status
 
@@ -122,6 +108,8 @@ def _week_start(value: str | None, today: date) -> date:
         day = date.fromisoformat(value) if value else today
     except ValueError:
         raise BadParameter(f"Woche: „{value}“ ist kein Datum (erwartet JJJJ-MM-TT).") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadParameter(f"Woche: bitte zwischen {FIRST_DAY:%d.%m.%Y} und {LAST_DAY:%d.%m.%Y}.")
     return day - timedelta(days=day.weekday())
 
 
@@ -130,34 +118,14 @@ def space(space_id: int):
     """One space: facts, a week of free and busy time in time order, public events, how to book."""
     now = now_utc()
     today = now.astimezone(BERLIN).date()
-    row = _space_row(space_id)
+    row = week.space_row(space_id)
     monday = _week_start(request.args.get("woche"), today)
-    days = [monday + timedelta(days=i) for i in range(7)]
-    calendar = space_calendar(db.session, space_id, local_day_window(days[0], days[-1]), now)
-    week = {d: [] for d in days}  # day -> [(interval, "free" | "busy", title)] in time order
-    for interval in calendar.free:
-        for day, part in split_by_local_day(interval):
-            week[day].append((part, "free", None))
-    for busy in calendar.busy:
-        clipped = Interval(max(busy.interval.start, calendar.window.start), min(busy.interval.end, calendar.window.end))
-        for day, part in split_by_local_day(clipped):
-            week[day].append((part, "busy", busy.title))
-    for entries in week.values():
-        entries.sort(key=lambda e: (e[0].start, e[0].end))
-    events = space_calendar(db.session, space_id, local_day_window(today, today + timedelta(days=60)), now)
+    days, calendar = week.week_of(space_id, monday, now)
     limit = horizon(calendar.terms, now)
     return render_template(
-        "finder/space.html",
-        row=row,
-        space=db.session.get(Space, space_id),
-        period=period(row.available_from, row.available_until, today),
-        week=week,
-        monday=monday,
-        prev_week=monday - timedelta(days=7),
-        next_week=monday + timedelta(days=7),
-        events=[b for b in events.busy if b.kind == "booking" and b.title][:10],
-        bookable=calendar.bookable,
+        "finder/space.html", row=row, space=db.session.get(Space, space_id),
+        period=period(row.available_from, row.available_until, today), week=days, monday=monday,
+        prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
+        events=week.public_events(space_id, today, now), bookable=calendar.bookable,
         last_bookable_day=(limit - timedelta(days=1)).astimezone(BERLIN).date() if limit else None,
-        today=today,
-        BERLIN=BERLIN,
-    )
+        today=today, BERLIN=BERLIN)

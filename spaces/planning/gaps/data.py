@@ -44,7 +44,7 @@ def phase_rows(session: Session):
     """Every phase with its geometry in EPSG:25832 (WKB) and in WGS84 (GeoJSON)."""
     return session.execute(select(
         ConstructionPhase,
-        func.ST_AsBinary(func.ST_Transform(ConstructionPhase.geom, 25832)).label("metric"),
+        func.ST_AsBinary(func.ST_Transform(ConstructionPhase.geom, UTM32N)).label("metric"),
         func.ST_AsGeoJSON(ConstructionPhase.geom, 6).label("geojson"),
     ).order_by(ConstructionPhase.move_in.nulls_last(), ConstructionPhase.name)).all()
 
@@ -97,12 +97,13 @@ def space_inputs(session: Session, norm: Norm) -> list[SpaceInput]:
 
 def signals(session: Session) -> list[Signal]:
     """Open needs with a place, and requests declined in the last year, as points in EPSG:25832."""
-    needs = session.execute(select(func.ST_X(func.ST_Transform(Need.near, 25832)),
-                                   func.ST_Y(func.ST_Transform(Need.near, 25832)))
+    needs = session.execute(select(func.ST_X(func.ST_Transform(Need.near, UTM32N)),
+                                   func.ST_Y(func.ST_Transform(Need.near, UTM32N)))
                             .where(Need.status == NeedStatus.OPEN, Need.near.is_not(None))).all()
     year_ago = now_utc() - timedelta(days=365)
     declined = session.execute(
-        select(func.ST_X(func.ST_Transform(Space.location, 25832)), func.ST_Y(func.ST_Transform(Space.location, 25832)))
+        select(func.ST_X(func.ST_Transform(Space.location, UTM32N)),
+               func.ST_Y(func.ST_Transform(Space.location, UTM32N)))
         .join(Booking, Booking.space_id == Space.id)
         .where(Booking.status == BookingStatus.DECLINED, or_(Booking.decided_at.is_(None),
                                                              Booking.decided_at >= year_ago))).all()

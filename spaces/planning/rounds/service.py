@@ -12,10 +12,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
+
 from spaces.booking import rules
 from spaces.booking import service as booking_service
-from spaces.core.rounds import RoundError, RoundPlan, plan_to_json, proposal_series
-from spaces.models import AllocationRound, NeedStatus, Organisation, Space
+from spaces.clock import now_utc
+from spaces.core.errors import Conflict, NotFound
+from spaces.core.rounds import RoundError, RoundPlan, plan_from_json, plan_round, plan_to_json, proposal_series
+from spaces.db import db
+from spaces.labels import WEEKDAYS
+from spaces.models import AllocationRound, Need, NeedStatus, Organisation, RoundStatus, Space
 from spaces.planning.needs.data import NeedError, need_near, need_spec, space_facts_for
 
 
@@ -158,3 +164,105 @@ def store_round(session, plan: RoundPlan, need_ids: list, user, now: datetime):
     session.add(stored)
     session.flush()
     return stored
+
+
+# ----------------------------------------------------------------------------- the QM's pages
+
+MAX_NEEDS = 200  # needs in one round
+
+
+def open_needs() -> list[Need]:
+    """The open needs to choose from, oldest first."""
+    return list(db.session.scalars(
+        select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.created_at, Need.id).limit(MAX_NEEDS)))
+
+
+def selected_needs(values: list[str]) -> list[Need]:
+    """The open needs among the ids given (unknown, closed or malformed ids are ignored), oldest first."""
+    ids = {int(v) for v in values if v.strip().isdigit() and len(v.strip()) < 10}
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Need).where(Need.id.in_(ids), Need.status == NeedStatus.OPEN).order_by(Need.created_at, Need.id)
+        .limit(MAX_NEEDS)))
+
+
+def compute_and_store(needs: list[Need], user) -> AllocationRound:
+    """Compute the round for these needs now and keep it as it will be shown."""
+    now = now_utc()
+    data = round_facts(db.session, needs)
+    plan = plan_round(data.needs, data.facts, now=now, walk_minutes=data.walk_minutes)
+    plan.unmet.update(data.broken)
+    return store_round(db.session, plan, [n.id for n in needs], user, now)
+
+
+def round_rows(stored: AllocationRound):
+    """The round's plan, its needs, who gets what (as stored) and who stays without a room, for the page."""
+    plan = plan_from_json(stored.plan)
+    booked = stored.plan.get("booked", {})
+    needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_(stored.plan["needs"])))}
+    org_ids = {n.organisation_id for n in needs.values() if n.organisation_id}
+    orgs = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                   .where(Organisation.id.in_(org_ids))).all())
+    space_ids = {p.space_id for p in plan.assignments.values()}
+    spaces = dict(db.session.execute(select(Space.id, Space.name).where(Space.id.in_(space_ids))).all())
+    served, unmet = [], []
+    for nid in stored.plan["needs"]:
+        need = needs.get(nid)
+        if need is None:
+            continue
+        group = orgs.get(need.organisation_id, "–")
+        if nid in plan.assignments:
+            p = plan.assignments[nid]
+            served.append({"need": need, "group": group, "space": spaces.get(p.space_id, p.space_id),
+                           "space_id": p.space_id, "weekday": str(WEEKDAYS[p.weekday]),
+                           "starts": p.starts.strftime("%H:%M"), "ends": p.ends.strftime("%H:%M"),
+                           "dates": len(p.dates), "wanted": p.wanted, "score": p.score, "reasons": p.reasons,
+                           "booked": booked.get(str(nid))})
+        elif nid in plan.unmet:
+            unmet.append({"need": need, "group": group, "reason": plan.unmet[nid]})
+    return plan, [needs[n] for n in stored.plan["needs"] if n in needs], served, unmet
+
+
+def stored_round(round_id: int, *, lock: bool = False) -> AllocationRound:
+    """A stored round (locked for a decision when `lock`: a second confirmation waits, then finds it decided)."""
+    stored = db.session.get(AllocationRound, round_id, with_for_update=lock, populate_existing=lock)
+    if stored is None:
+        raise NotFound("Diese Vergaberunde gibt es nicht.")
+    return stored
+
+
+@dataclass
+class Confirmation:
+    """What confirming a stored round did: booked it (`booked`), or found `changes` and computed `newer`."""
+
+    booked: Booked | None = None
+    changes: list = field(default_factory=list)
+    newer: AllocationRound | None = None
+
+
+def confirm_stored(round_id: int, user) -> Confirmation:
+    """Book exactly the round as it was shown, all or nothing; if anything changed since, book nothing,
+    mark it superseded and compute the round anew for the needs still open."""
+    stored = stored_round(round_id, lock=True)
+    if stored.status != RoundStatus.SHOWN:
+        raise Conflict("Diese Vergaberunde ist schon bestätigt oder durch eine neuere ersetzt.")
+    plan = plan_from_json(stored.plan)
+    ids = stored.plan["needs"]
+    needs = {n.id: n for n in db.session.scalars(
+        select(Need).where(Need.id.in_(ids)).order_by(Need.id).with_for_update())}
+    result = Confirmation(changes=round_changes(db.session, plan, needs, user))
+    if not result.changes:
+        try:
+            result.booked = confirm_round(db.session, plan, needs, user)
+        except RoundError as err:  # another request won a slot between the check and the write
+            result.changes = [Change(err.need_id, err.message)]
+    stored.decided_at, stored.decided_by_id = now_utc(), user.id
+    if result.booked is not None:
+        stored.status = RoundStatus.CONFIRMED
+        stored.plan = {**stored.plan, "booked": {str(k): v for k, v in result.booked.per_need.items()}}
+        return result
+    still_open = [needs[n] for n in ids if n in needs and needs[n].status == NeedStatus.OPEN]
+    result.newer = compute_and_store(still_open, user) if still_open else None
+    stored.status, stored.superseded_by_id = RoundStatus.SUPERSEDED, result.newer.id if result.newer else None
+    return result

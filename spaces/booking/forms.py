@@ -1,53 +1,20 @@
-"""Forms (Flask-WTF: CSRF on every one); labels and messages in German."""
+"""Booking forms (Flask-WTF: CSRF on every one): book a slot or a series, decide a request, cancel."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     IntegerField,
-    PasswordField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 REQUIRED = _l("Bitte ausfüllen.")
-
-
-class LoginForm(FlaskForm):
-    email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    password = PasswordField(_l("Passwort"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    remember = BooleanField(_l("Angemeldet bleiben"))
-
-
-class RegisterForm(FlaskForm):
-    email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    display_name = StringField(_l("Ihr Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    organisation = StringField(_l("Name Ihrer Initiative (neu anlegen)"), validators=[Optional(), Length(max=200)])
-    password = PasswordField(_l("Passwort (mindestens 10 Zeichen)"),
-                             validators=[DataRequired(REQUIRED), Length(max=200)])
-    confirm = PasswordField(_l("Passwort wiederholen"),
-                            validators=[EqualTo("password", _l("Die Passwörter stimmen nicht überein."))])
-
-
-class ResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
-
-
-class ResetForm(FlaskForm):
-    password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    confirm = PasswordField(_l("Passwort wiederholen"),
-                            validators=[EqualTo("password", _l("Die Passwörter stimmen nicht überein."))])
-
-
-class InviteForm(FlaskForm):
-    email = EmailField(_l("E-Mail der Person"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    role = SelectField(_l("Rolle"), choices=[("member", _l("Mitglied")), ("space_manager", _l("Raumverwaltung"))])
 
 
 class BookingForm(FlaskForm):
