@@ -1,13 +1,33 @@
-"""Folium maps whose data arrives as GeoJSON from the API, so a page never grows with the data."""
+"""Folium maps for our pages: one base (centre, zoom, tile layer, local assets) under the residents' map, whose
+data arrives as GeoJSON from the API, the map to pick a space's place and the map to draw a construction phase.
+
+Nothing here knows Flask: URLs, settings and texts come in as arguments (German by default).
+"""
 
 import re
 
 import folium
 from branca.element import MacroElement
-from folium.plugins import LocateControl
+from folium.plugins import Draw, LocateControl
 from jinja2 import Template
 
 from .assets import localize_assets
+
+__all__ = ["ApiLayers", "DrawPhase", "PickLocation", "base_map", "draw_map", "finder_map", "page_parts", "pick_map"]
+
+_JS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def base_map(*, center, zoom, tile_url, attribution, static_url: str, tile_name: str = "Karte") -> folium.Map:
+    """A map with a scale and an OSM-style tile layer (none without `tile_url`) whose assets come from `static_url`."""
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True)
+    if tile_url:
+        folium.TileLayer(tiles=tile_url, attr=attribution, name=tile_name, max_zoom=19).add_to(m)
+    # Once is enough: what is added later is localized as the map renders.
+    return localize_assets(m, static_url)
+
+
+# ----------------------------------------------------------------------------- the residents' map
 
 
 class ApiLayers(MacroElement):
@@ -23,7 +43,7 @@ class ApiLayers(MacroElement):
 
     def __init__(self, options: dict, attach: str = "Raumfinder.attach"):
         super().__init__()
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", attach):
+        if not _JS_NAME.fullmatch(attach):
             raise ValueError(f"not a JavaScript function name: {attach!r}")
         self._name = "ApiLayers"
         self.options = options
@@ -39,9 +59,7 @@ def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url:
 
     `locate_strings` are the "where am I" button's title and popup ({distance} in metres), German by default.
     """
-    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True)
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr=attribution, name="Karte", max_zoom=19).add_to(m)
+    m = base_map(center=center, zoom=zoom, tile_url=tile_url, attribution=attribution, static_url=static_url)
     LocateControl(
         position="topleft",
         strings={**LOCATE_STRINGS, **(locate_strings or {})},
@@ -49,8 +67,85 @@ def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url:
         keepCurrentZoomLevel=False,
     ).add_to(m)
     ApiLayers(layers, attach).add_to(m)
-    return localize_assets(m, static_url)
+    return m
 
+
+# ----------------------------------------------------------------------------- picking a space's place
+
+
+class PickLocation(MacroElement):
+    """Hands the Leaflet map to static/js/pick-location.js, which writes a clicked point into the form."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        RaumfinderPick.attach({{ this._parent.get_name() }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict):
+        super().__init__()
+        self._name = "PickLocation"
+        self.options = options
+
+
+PICK_ZOOM = 16  # a chosen point: close enough to see the entrance
+
+
+def pick_map(lat: float | None, lon: float | None, *, center, zoom, title: str = "Gewählter Ort",
+             inputs: tuple[str, str] = ("lat", "lon"), **base) -> folium.Map:
+    """A small map around the chosen point (else `center` at `zoom`) whose clicks fill the inputs `inputs`
+    (ids of latitude and longitude); `title` is the marker's tooltip, `base` goes to :func:`base_map`."""
+    chosen = lat is not None and lon is not None
+    m = base_map(center=(lat, lon) if chosen else center, zoom=PICK_ZOOM if chosen else zoom, **base)
+    PickLocation({"lat": inputs[0], "lon": inputs[1], "title": title}).add_to(m)
+    return m
+
+
+# ----------------------------------------------------------------------------- drawing a construction phase
+
+
+class DrawPhase(MacroElement):
+    """Hands the map and the Draw plugin's layer group to static/js/draw-phase.js."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        RaumfinderDrawPhase.attach({{ this._parent.get_name() }}, {{ this.group.get_name() }},
+                                   {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, group, options: dict):
+        super().__init__()
+        self._name = "DrawPhase"
+        self.group = group
+        self.options = options
+
+
+def draw_map(*, textarea: str = "geometry", layer_name: str = "Bauabschnitt", color: str = "#0b5394",
+             **base) -> folium.Map:
+    """A map with a polygon-only drawing tool whose result goes into the textarea with id `textarea`;
+    `base` goes to :func:`base_map`."""
+    m = base_map(**base)
+    group = folium.FeatureGroup(name=layer_name, control=False).add_to(m)
+    Draw(
+        feature_group=group,
+        show_geometry_on_click=False,
+        position="topleft",
+        draw_options={"polyline": False, "rectangle": False, "circle": False, "marker": False,
+                      "circlemarker": False,
+                      "polygon": {"allowIntersection": False, "showArea": False,
+                                  "shapeOptions": {"color": color, "weight": 3}}},
+        edit_options={"edit": True, "remove": True},
+    ).add_to(m)
+    DrawPhase(group, {"textarea": textarea}).add_to(m)
+    return m
+
+
+# ----------------------------------------------------------------------------- into a page
 
 # Folium's own viewport tag says user-scalable=no: zooming the page is a barrier-free must, and
 # our pages bring their own viewport tag.

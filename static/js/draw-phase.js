@@ -113,7 +113,20 @@
     map.getContainer().setAttribute("data-ready", "1");
   }
 
-  // The hint below "expected residents": homes × persons per home, as the numbers are typed.
+  // Persons per home in hundredths as the server stores them: to the cent, rounded half up. Decimal
+  // digits are read as text, so 2,345 becomes 235 (floating point would make it 234.49999…).
+  function hundredths(text) {
+    var m = /^(\d*)(?:[.,](\d*))?$/.exec(text);
+    if (!m || (m[1] === "" && !m[2])) {
+      var value = Number(text.replace(",", "."));
+      return text !== "" && isFinite(value) ? Math.round(value * 100) : NaN;
+    }
+    var digits = (m[2] || "") + "000";
+    return Number(m[1] || "0") * 100 + Number(digits.slice(0, 2)) + (Number(digits.charAt(2)) >= 5 ? 1 : 0);
+  }
+
+  // The hint below "expected residents": homes × persons per home, as the numbers are typed; the server's
+  // rule (spaces.core.gaps.residents_when_full): whole people, rounded half up.
   function residentsHint() {
     var hint = document.getElementById("residents-computed");
     var homes = document.getElementById("homes");
@@ -121,12 +134,12 @@
     if (!hint || !homes || !persons) return;
     function update() {
       var h = Number(String(homes.value).trim());
-      var p = Number(String(persons.value).trim().replace(",", "."));
-      if (String(homes.value).trim() === "" || !isFinite(h) || !isFinite(p) || h < 0 || p <= 0) {
+      var p = hundredths(String(persons.value).trim());
+      if (String(homes.value).trim() === "" || !Number.isInteger(h) || !isFinite(p) || h < 0 || p <= 0) {
         hint.textContent = hint.getAttribute("data-unknown");
         return;
       }
-      var n = Math.round(h * p).toLocaleString(document.documentElement.lang === "en" ? "en" : "de-DE");
+      var n = Math.floor((h * p + 50) / 100).toLocaleString(document.documentElement.lang === "en" ? "en" : "de-DE");
       hint.textContent = hint.getAttribute("data-text").replace("{n}", n);
     }
     homes.addEventListener("input", update);

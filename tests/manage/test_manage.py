@@ -1,4 +1,4 @@
-"""Managing spaces in the browser (spaces/manage.py) on real PostGIS, through the HTTP routes with real CSRF tokens.
+"""Managing spaces in the browser (spaces/manage/) on real PostGIS, through the HTTP routes with real CSRF tokens.
 
 Who may: space managers for their organisations' spaces, QM admins for all; anybody else gets 404 for a
 space (nothing leaks) and 403 for the list. Every wrong input is a German form error (422) and leaves the
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from spaces.accounts import service as accounts
 from spaces.clock import today_local
 from spaces.core.availability import BERLIN, wall_time_to_utc
-from spaces.manage import routes as manage
+from spaces.manage import service as manage
 from spaces.models import AuditEntry, Closure, OpeningHours, Organisation, Role, Site, Space, User
 
 PASSWORD = "raeume-verwalten-2026"
@@ -388,7 +388,7 @@ def _range(first_day, days: int):
 
 
 def _day_in_week_view(html: str, day) -> str:
-    found = re.search(rf"<h3>{WEEKDAY_NAMES[day.weekday()]}, {day:%d.%m.}</h3>\s*<ul>(.*?)</ul>", html, re.S)
+    found = re.search(rf"<h3>{WEEKDAY_NAMES[day.weekday()]}, {day:%d.%m.%Y}</h3>\s*<ul>(.*?)</ul>", html, re.S)
     assert found, day
     return found.group(1)
 
@@ -521,3 +521,31 @@ def test_a_click_on_the_map_fills_latitude_and_longitude(live_server, browser, a
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_closure_in_an_implausible_year_is_refused(client, session, manager, win_space):
+    login(client, manager)
+    url = f"/verwaltung/raeume/{win_space.id}/bearbeiten"
+    response = post(client, f"/verwaltung/raeume/{win_space.id}/schliesszeiten", {
+        "closure-csrf_token": page_token(client, url), "closure-start_day": "1999-12-31", "closure-start_time": "",
+        "closure-end_day": "9999-01-01", "closure-end_time": "", "closure-reason": ""})
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count("Bitte ein Datum zwischen 2000 und 2100.") == 2
+    committed(session)
+    assert session.scalar(select(func.count()).select_from(Closure).filter_by(space_id=win_space.id)) == 0
+
+
+def test_closures_are_shown_in_the_visitors_language(client, session, manager, win_space):
+    """Weekday and date through spaces.formatting; an end at midnight is 24:00 of the day before."""
+    day = today_local() + timedelta(days=9)
+    session.add(Closure(space_id=win_space.id, during=_range(day, 2), reason="Ferien"))
+    session.flush()
+    login(client, manager)
+    url = f"/verwaltung/raeume/{win_space.id}/bearbeiten"
+    last = day + timedelta(days=1)
+    german = get(client, url).get_data(as_text=True)
+    assert (f"{WEEKDAY_NAMES[day.weekday()]}, {day:%d.%m.%Y} 00:00 – "
+            f"{WEEKDAY_NAMES[last.weekday()]}, {last:%d.%m.%Y} 24:00: Ferien") in german
+    english = get(client, url + "?lang=en").get_data(as_text=True)
+    assert f"{day:%A}, " in english and f"{last:%A}, " in english and " 24:00: Ferien" in english
+    assert WEEKDAY_NAMES[day.weekday()] not in english

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -465,3 +466,49 @@ def test_draw_a_phase_on_the_map(live_server, browser, artifacts_dir):
         page.screenshot(path=f"{artifacts_dir}/phases-list-375px.png", full_page=True)
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------------- residents: one rule
+
+# (homes, persons per home as typed, residents): persons are stored to the cent, then whole people, half up.
+RESIDENTS = [
+    ("10", "2,345", "24"),  # 2.35 × 10 = 23.5 → 24 (from the typed 2.345: 23.45 → 23)
+    ("5", "2,5", "13"),
+    ("7", "2,344", "16"),  # 2.34 × 7 = 16.38
+    ("900", "2,3", "2.070"),
+]
+
+
+@pytest.mark.parametrize(("homes", "persons", "expected"), RESIDENTS)
+def test_the_form_hint_and_the_list_count_residents_alike(logged_in, session, homes, persons, expected):
+    """spaces.core.gaps.residents_when_full for both, from persons per home as stored."""
+    client = logged_in
+    name = f"Einwohner {uuid.uuid4().hex[:6]}"
+    refused = submit(client, NEW, phase_form(name=name, homes=homes, persons_per_home=persons, geometry=""))
+    assert refused.status_code == 422
+    assert f"Wohnungen × Personen je Wohnung = {expected}." in text_of(refused)
+
+    assert submit(client, NEW, phase_form(name=name, homes=homes, persons_per_home=persons)).status_code == 302
+    row = re.search(rf"{re.escape(name)}.*?</tr>", text_of(client.get(LIST)), re.S).group(0)
+    assert re.search(rf'class="num">{re.escape(expected)} <small>\(berechnet\)</small>', row), row
+
+
+def test_the_hint_is_unknown_without_usable_numbers(logged_in):
+    for changes in ({"homes": ""}, {"homes": "-3"}, {"persons_per_home": "abc"}, {"persons_per_home": "0"},
+                    {"persons_per_home": "1e30"}):
+        page = text_of(submit(logged_in, NEW, phase_form(geometry="", **changes)))
+        assert "Leer lassen: Wohnungen × Personen je Wohnung.</p>" in page, changes
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("homes", "persons", "expected"), RESIDENTS + [("3", "1.5", "5"), ("1.5", "2", None)])
+def test_the_hint_in_the_browser_follows_the_same_rule(page, homes, persons, expected):
+    """static/js/draw-phase.js updates the hint as homes and persons are typed, as the server would count."""
+    script = (Path(__file__).resolve().parents[2] / "static" / "js" / "draw-phase.js").read_text(encoding="utf-8")
+    page.set_content(
+        '<html lang="de"><body><input id="homes"><input id="persons_per_home">'
+        '<p id="residents-computed" data-text="= {n}." data-unknown="?"></p>'
+        f"<script>{script}</script></body></html>")
+    page.fill("#persons_per_home", persons)
+    page.fill("#homes", homes)
+    assert page.text_content("#residents-computed") == (f"= {expected}." if expected else "?")
