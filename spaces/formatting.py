@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from flask_babel import format_date, format_decimal, format_time
+from flask_babel import format_date, format_decimal, format_time, get_locale, gettext
 
 from spaces.clock import BERLIN
 
@@ -50,6 +50,19 @@ def month(value: date | datetime | None) -> str:
     return "–" if value is None else format_date(_local(value), "MMM yyyy")
 
 
+def slot(interval) -> str:
+    """A booked or wanted time: 'Di 07.12.2027 18:00–20:00' in German (as in mails), 'Tue 7 Dec 2027,
+    18:00–20:00' in English; a slot past midnight says so in either language."""
+    from spaces.booking.rules import local_text, runs_past_midnight
+
+    if str(get_locale()) == "de":
+        return local_text(interval)
+    start, end = interval.start, interval.end
+    end_text = "24:00" if local_time(end) == "00:00" and not runs_past_midnight(interval) else local_time(end)
+    text = f"{format_date(_local(start), 'EEE d MMM yyyy')}, {local_time(start)}–{end_text}"
+    return text + (" " + gettext("(endet am Folgetag)") if runs_past_midnight(interval) else "")
+
+
 def number(value: float | int | Decimal | None, digits: int = 0) -> str:
     """A number with the visitor's separators: 1.234,5 (German), 1,234.5 (English); rounded to `digits`."""
     if value is None:
@@ -59,4 +72,4 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
 
 
 FILTERS = {"date": local_date, "time": local_time, "datetime": local_datetime, "weekday": weekday,
-           "month": month, "number": number}
+           "month": month, "number": number, "slot": slot}

@@ -169,7 +169,7 @@ def test_log_in_book_a_weekly_series_and_see_it_in_the_calendar(live_server, wid
     texts = entries.all_inner_texts()
     assert all("18:00–20:00" in t and "Die Übersee" in t and "Chorprobe" in t and "angefragt" in t for t in texts)
     assert [h for h in page.locator(".calendar h3.day").all_inner_texts()] == [
-        (first + timedelta(weeks=i)).strftime("%d.%m.%Y") for i in range(4)]
+        "Dienstag, " + (first + timedelta(weeks=i)).strftime("%d.%m.%Y") for i in range(4)]
     page.screenshot(path=f"{artifacts_dir}/booking-series.png", full_page=True)
     assert seen["errors"] == []
 

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-REQUIRED = _l("Bitte ausfüllen.")
+from spaces.fields import REQUIRED
 
 
 class LoginForm(FlaskForm):

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-REQUIRED = _l("Bitte ausfüllen.")
+from spaces.fields import REQUIRED
 
 
 class BookingForm(FlaskForm):

@@ -102,7 +102,7 @@ def book(space_id: int):
             flash(_booked_message(outcome))
             return redirect(url_for("booking.mine"))
     return render_template("booking/book.html", form=form, space=space, conflicts=state["conflicts"],
-                           ask_fold=state["ask_fold"], local_text=rules.local_text), state["status"]
+                           ask_fold=state["ask_fold"]), state["status"]
 
 
 @bp.get("/meine-buchungen")
@@ -110,7 +110,7 @@ def book(space_id: int):
 def mine():
     """The bookings of my groups from today on, week by week, with feeds to subscribe to."""
     return render_template("booking/mine.html", bookings=booking_service.upcoming_of_my_groups(current_user),
-                           cancel_form=CancelForm(), BERLIN=BERLIN, local_text=rules.local_text,
+                           cancel_form=CancelForm(), BERLIN=BERLIN,
                            interval=booking_interval)
 
 
@@ -138,7 +138,7 @@ def cancel(booking_id: int):
 def inbox():
     """Open requests for the spaces I manage."""
     rows = booking_service.open_requests(current_user)  # Forbidden (403) for anyone who manages no space
-    return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(), local_text=rules.local_text,
+    return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(),
                            interval=booking_interval)
 
 

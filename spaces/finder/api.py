@@ -1,52 +1,35 @@
 """JSON and GeoJSON for the map and other clients; described in /api/openapi.json."""
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, jsonify, request, url_for
-from sqlalchemy import select
 
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.availability import Interval
-from spaces.core.errors import BadParameter, NotFound
 from spaces.db import db
 from spaces.finder.queries import (
     free_now_column,
     nearest_spaces,
+    opening_hours_of,
     phases_as_geojson,
-    quartier_centres,
     search_spaces,
-    spaces_with_place,
 )
-from spaces.finder.search import parse_point, parse_search
-from spaces.finder.week import MAX_WINDOW, space_calendar
+from spaces.finder.schemas import AvailabilityQuery, NearestQuery
+from spaces.finder.service import current_search, quartier_lookup, space_row
+from spaces.finder.week import space_calendar
 from spaces.labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
-from spaces.models import OpeningHours, Quartier, Space
-from spaces.times import local_day_window, local_iso
+from spaces.times import local_iso
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def quartier_lookup() -> dict:
-    """Quartier name -> (id, lon, lat), for searches near a Quartier."""
-    return {name: (qid, lon, lat) for name, qid, lon, lat in db.session.execute(quartier_centres())}
-
-
-class _QuartierByName:
-    """Looks up one Quartier by name when a search names one (most searches don't)."""
-
-    def get(self, name: str):
-        row = db.session.execute(quartier_centres().where(Quartier.name == name)).first()
-        return None if row is None else (row[1], row[2], row[3])
-
-
-def current_search(args=None):
-    """The SpaceSearch of this request's parameters (HTTP 400 when one is wrong)."""
-    return parse_search(request.args if args is None else args, today=today_local(), quartiers=_QuartierByName())
-
-
 class FeatureWriter:
-    """Turns space rows into GeoJSON Features; per-request work (labels, URLs) is done once, not per row."""
+    """Turns space rows into GeoJSON Features; per-request work (labels, URLs) is done once, not per row.
+
+    Plain dicts, not pydantic models: /api/spaces answers with thousands of them. Their shape is
+    schemas.SearchedSpaceFeature (NearestSpaceFeature, SpaceDetail), and the tests hold real answers to it.
+    """
 
     def __init__(self, today: date):
         self.today = today
@@ -116,23 +99,10 @@ def spaces():
 @bp.get("/spaces/nearest")
 def nearest():
     """The n spaces nearest to lat/lon (default 20), with straight-line distance in metres."""
-    lon, lat = parse_point(request.args.get("lat", ""), request.args.get("lon", ""))
-    try:
-        n = int(request.args.get("n", 20))
-    except ValueError:
-        raise BadParameter("n muss eine ganze Zahl sein.") from None
-    if not 1 <= n <= 200:
-        raise BadParameter("n: bitte 1 bis 200.")
+    query = NearestQuery.from_args(request.args)
     today = today_local()
-    rows = db.session.execute(nearest_spaces(lon, lat, n, today=today)).all()
+    rows = db.session.execute(nearest_spaces(query.lon, query.lat, query.n, today=today)).all()
     return jsonify(type="FeatureCollection", features=list(map(FeatureWriter(today), rows)))
-
-
-def _space_row(space_id: int):
-    row = db.session.execute(spaces_with_place().where(Space.id == space_id)).first()
-    if row is None:
-        raise NotFound(f"Einen Raum mit der Nummer {space_id} gibt es nicht.")
-    return row
 
 
 def _interval_json(interval: Interval) -> dict:
@@ -151,54 +121,30 @@ def _free_json(interval: Interval) -> dict:
 def space(space_id: int):
     """One space as a GeoJSON Feature, with opening hours and its next free slot (of at least an hour)."""
     today = today_local()
-    row = _space_row(space_id)
+    row = space_row(space_id)
     feature = space_feature(row, today)
     now = now_utc()
     calendar = space_calendar(db.session, space_id, Interval(now, now + timedelta(days=14)))
     next_free = calendar.next_free()
     feature["properties"]["next_free"] = _free_json(next_free) if next_free else None
     feature["properties"]["bookable"] = calendar.bookable
-    hours = db.session.scalars(
-        select(OpeningHours).where(OpeningHours.space_id == space_id).order_by(OpeningHours.weekday, OpeningHours.opens)
-    )
+    hours = db.session.scalars(opening_hours_of(space_id))
     feature["properties"]["opening_hours"] = [
         {"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M")} for h in hours
     ]
     return jsonify(feature)
 
 
-def _parse_moment(value: str, name: str, *, end: bool) -> datetime:
-    """A date (local midnight; for `to` the midnight after it) or an ISO datetime with offset."""
-    value = value.strip()
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return local_day_window(day, day).end if end else local_day_window(day, day).start
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadParameter(f"{name}: „{value}“ ist weder Datum (JJJJ-MM-TT) noch Zeitpunkt (ISO 8601).") from None
-    if moment.tzinfo is None:
-        raise BadParameter(f"{name}: bitte mit Zeitzone angeben, z. B. 2026-12-01T18:00+01:00.")
-    return moment
-
-
 @bp.get("/spaces/<int:space_id>/availability")
 def availability(space_id: int):
     """Free and busy intervals of a space between `from` and `to` (dates or ISO datetimes; a week by default,
     at most 92 days)."""
-    _space_row(space_id)
-    today = today_local()
-    start = _parse_moment(request.args.get("from") or today.isoformat(), "from", end=False)
-    default_to = (start.astimezone(BERLIN).date() + timedelta(days=6)).isoformat()
-    end = _parse_moment(request.args.get("to") or default_to, "to", end=True)
-    if end <= start:
-        raise BadParameter("Das Zeitfenster endet, bevor es beginnt: „to“ muss nach „from“ liegen.")
-    if end - start > MAX_WINDOW:
-        raise BadParameter("Das Zeitfenster ist zu lang: höchstens 92 Tage.")
-    calendar = space_calendar(db.session, space_id, Interval(start, end))
+    space_row(space_id)  # an unknown space is 404, whatever the parameters
+    window = AvailabilityQuery.from_args(request.args).window(today_local())
+    calendar = space_calendar(db.session, space_id, window)
     return jsonify(
         space_id=space_id,
-        **{"from": local_iso(start), "to": local_iso(end)},
+        **{"from": local_iso(window.start), "to": local_iso(window.end)},
         free=[_free_json(i) for i in calendar.free],
         busy=[{**_interval_json(b.interval), "title": b.title or "belegt", "kind": b.kind} for b in calendar.busy],
     )

@@ -377,3 +377,19 @@ def quartier_centres() -> Select:
     return select(Quartier.name, Quartier.id, func.ST_X(Quartier.centre), func.ST_Y(Quartier.centre)).order_by(
         Quartier.name
     )
+
+
+def quartier_centre(name: str) -> Select:
+    """The Quartier of this name (exact match): name, id, lon, lat."""
+    from spaces.models import Quartier
+
+    return quartier_centres().where(Quartier.name == name)
+
+
+def opening_hours_of(space_id: int) -> Select:
+    """A space's weekly opening hours, by weekday and opening time."""
+    return (
+        select(OpeningHours)
+        .where(OpeningHours.space_id == space_id)
+        .order_by(OpeningHours.weekday, OpeningHours.opens)
+    )

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext
 
 from geo.maps import finder_map, page_parts
@@ -11,10 +11,10 @@ from spaces.clock import BERLIN, now_utc
 from spaces.core.bookability import horizon
 from spaces.core.errors import BadParameter
 from spaces.db import db
-from spaces.finder import week
-from spaces.finder.api import current_search
+from spaces.finder import service
 from spaces.finder.search import FIRST_DAY, LAST_DAY, SORTS, SpaceSearch
 from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, kind_letters, label, period
+from spaces.maps import map_settings
 from spaces.models import Space
 
 bp = Blueprint("finder", __name__)
@@ -64,17 +64,14 @@ def _page_number() -> int:
 
 def _map(search, error: str | None) -> dict:
     """The Folium frame of the residents' map; map.js loads the spaces in view from the API."""
-    cfg = current_app.config
     return page_parts(finder_map(
-        center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], tile_url=cfg["TILE_URL"], attribution=cfg["TILE_ATTRIBUTION"],
-        layers={
+        **map_settings(), locate_strings=_locate_strings(), layers={
             "spaces": url_for("api.spaces", **({} if error else _multi(request.args, drop=("page", "lang", "sort")))),
             "phases": url_for("api.phases"),
             "near": list(search.near) if search.near else None,
             "radius": round(walk_radius_m(search.walk_minutes)),
             "text": _map_text(),
-        },
-        static_url=url_for("static", filename=""), locate_strings=_locate_strings()))
+        }))
 
 
 @bp.get("/")
@@ -83,15 +80,15 @@ def index():
     now = now_utc()
     error, status = None, 200
     try:
-        search = current_search()
+        search = service.current_search()
     except BadParameter as err:
         error, status, search = err.message, 400, SpaceSearch()
     page = _page_number()
-    rows = week.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    rows = service.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     today = now.astimezone(BERLIN).date()
     return render_template(
         "finder/index.html", map=_map(search, error), rows=rows[:PAGE_SIZE], search=search, error=error,
-        args=request.args, quartiers=week.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE,
+        args=request.args, quartiers=service.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE,
         page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
         filtered=any(v for k, v in request.args.items(multi=True) if k not in ("page", "lang")),
         period=lambda s: period(s.available_from, s.available_until, today),
@@ -118,14 +115,14 @@ def space(space_id: int):
     """One space: facts, a week of free and busy time in time order, public events, how to book."""
     now = now_utc()
     today = now.astimezone(BERLIN).date()
-    row = week.space_row(space_id)
+    row = service.space_row(space_id)
     monday = _week_start(request.args.get("woche"), today)
-    days, calendar = week.week_of(space_id, monday, now)
+    days, calendar = service.week_of(space_id, monday, now)
     limit = horizon(calendar.terms, now)
     return render_template(
         "finder/space.html", row=row, space=db.session.get(Space, space_id),
         period=period(row.available_from, row.available_until, today), week=days, monday=monday,
         prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
-        events=week.public_events(space_id, today, now), bookable=calendar.bookable,
+        events=service.public_events(space_id, today, now), bookable=calendar.bookable,
         last_bookable_day=(limit - timedelta(days=1)).astimezone(BERLIN).date() if limit else None,
         today=today, BERLIN=BERLIN)

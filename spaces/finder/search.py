@@ -1,21 +1,39 @@
-"""What a resident searches for: parsed and checked from URL parameters (form and API alike)."""
+"""What a resident searches for: the parameters (SpaceQuery, declared once for checking and for /api/openapi.json)
+and the SpaceSearch made of them, for the map page and the API alike."""
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal, Self
 
-from geo.crs import in_service_area
+from pydantic import Field, model_validator
+
+from geo.walking import DETOUR_FACTOR, WALKING_SPEED_M_PER_MIN
 from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.core.errors import BadParameter
+from spaces.finder.schemas import (
+    FLAG_VALUES,
+    BoundingBox,
+    Flag,
+    QueryParameters,
+    codes,
+    coordinate,
+    german,
+    local_day,
+    place,
+    says,
+    wall_clock,
+    whole_number,
+)
 from spaces.labels import EQUIPMENT, KINDS
 
 SORTS = ("name", "distance", "capacity")
+MAX_CAPACITY = 10_000
 MAX_WALK_MINUTES = 120
 DEFAULT_WALK_MINUTES = 15
 MAX_LIMIT = 5000
+DEFAULT_LIMIT = 1000
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
@@ -76,150 +94,104 @@ class SpaceSearch:
     walk_minutes: int = DEFAULT_WALK_MINUTES
     bbox: tuple[float, float, float, float] | None = None
     sort: str = "name"
-    limit: int = 1000
+    limit: int = DEFAULT_LIMIT
     quartier_id: int | None = None
     raw: dict = field(default_factory=dict, compare=False)
 
 
-TRUE, FALSE = ("1", "true", "on", "ja", "yes"), ("", "0", "false", "off", "nein", "no")
+class SpaceQuery(QueryParameters):
+    """The search parameters of /api/spaces and of the map page /: read, checked and documented from here."""
+
+    day: local_day("Datum", FIRST_DAY, LAST_DAY) | None = Field(
+        None, alias="date", examples=["2026-12-01"],
+        description="Local day (Europe/Berlin), YYYY-MM-DD. Alone: spaces that exist on that day and have opening "
+                    "hours on its weekday. With `from`/`to`: the day of the time window (default: today).")
+    starts: wall_clock("von") = Field(
+        None, alias="from", examples=["18:00"],
+        description="Start of the time window, local wall-clock time HH:MM (a bare hour such as `18` also works) on "
+                    "`date`. Only spaces free during the whole window are listed: existing that day, covered by one "
+                    "opening (also one running past midnight), neither closed nor booked. Without `from` but with "
+                    "`to` the window starts at 00:00; `24:00` is refused (a window starts at 23:59 at the latest).")
+    ends: wall_clock("bis", may_end_day=True) = Field(
+        None, alias="to", examples=["20:00"],
+        description="End of the time window, local wall-clock time HH:MM, after `from`; `24:00` (or `24`) and "
+                    "leaving it out with `from` given mean midnight at the end of `date`.")
+    capacity: whole_number("Personen", 1, MAX_CAPACITY) | None = Field(
+        None, description="Minimum number of people the space holds.")
+    step_free: Flag = Field(False, description=f"Only spaces reachable without steps. {FLAG_VALUES}")
+    accessible_wc: Flag = Field(False, description=f"Only spaces with an accessible WC. {FLAG_VALUES}")
+    free: Flag = Field(False, description="Only spaces free of charge (`cost_eur` = 0; spaces with unknown cost are "
+                                          f"left out). {FLAG_VALUES}")
+    equipment: codes(EQUIPMENT, "Ausstattung") = Field(
+        (), description="Equipment the space must have, all of them (AND). Repeat the parameter or separate codes "
+                        "with commas.")
+    kind: codes(KINDS, "Art") = Field(
+        (), description="Kinds of space, any of them (OR). Repeat the parameter or separate codes with commas.")
+    lat: coordinate("lat") | None = Field(
+        None, examples=[52.37],
+        description="Latitude of a place to search near, with `lon` (WGS84, inside the service area; outside it: "
+                    "400, with a hint when lat and lon look swapped). Takes precedence over `quartier`.")
+    lon: coordinate("lon") | None = Field(None, examples=[9.73], description="Longitude of a place to search near, "
+                                                                              "with `lat`.")
+    quartier: str = Field("", examples=["Linden-Mitte"], description=(
+        "Name of a Quartier from /api/quartiers to search near its centre (exact match); ignored when `lat`/`lon` "
+        "are given. Unknown: 400."))
+    walk: whole_number("Minuten zu Fuß", 1, MAX_WALK_MINUTES) = Field(
+        DEFAULT_WALK_MINUTES,
+        description=f"With a place (`lat`/`lon` or `quartier`): only spaces within this many minutes on foot (straight "
+                    f"line of minutes × {WALKING_SPEED_M_PER_MIN:g} m / {DETOUR_FACTOR:g}). Without a place it is "
+                    f"checked but has no effect.")
+    bbox: BoundingBox | None = Field(
+        None, examples=[[9.6, 52.3, 9.9, 52.45]],
+        description="Bounding box `min_lon,min_lat,max_lon,max_lat` (WGS84, south-west corner first).")
+    sort: Annotated[Literal[SORTS] | None, says(f"Sortierung „{{value}}“ gibt es nicht; möglich: {', '.join(SORTS)}.")
+                    ] = Field(None, description="Order of the spaces. Default: `distance` when a place is given, "
+                                                "`name` otherwise; `distance` needs a place.")
+    limit: whole_number("limit", 1, MAX_LIMIT) = Field(DEFAULT_LIMIT, description="At most this many spaces.")
+
+    @model_validator(mode="after")
+    def _a_place_is_a_pair(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise german("Für einen Ort braucht es lat und lon.")
+        if self.lat is not None:
+            place(self.lat, self.lon)
+        return self
 
 
-def _flag(args, name: str) -> bool:
-    value = (args.get(name) or "").strip().lower()
-    if value not in TRUE + FALSE:
-        raise BadParameter(f"{name}: „{value}“ verstehe ich nicht; bitte 1 (ja) oder 0 (nein).")
-    return value in TRUE
+def _when(query: SpaceQuery, today: date) -> tuple[date | None, TimeWindow | None]:
+    """The day and time window of a search: a window as soon as `from` or `to` is given, on `date` or today."""
+    if not {"starts", "ends"} & query.model_fields_set:
+        return query.day, None
+    day = query.day or today
+    return day, TimeWindow.local(day, query.starts or time(0), query.ends)
 
 
-def _int(args, name: str, label: str, lo: int, hi: int) -> int | None:
-    value = (args.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadParameter(f"{label}: „{value}“ ist keine ganze Zahl.") from None
-    if not lo <= number <= hi:
-        raise BadParameter(f"{label}: bitte eine Zahl von {lo} bis {hi}.")
-    return number
-
-
-def _float(value: str, label: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise BadParameter(f"{label}: „{value}“ ist keine Zahl.") from None
-    if not math.isfinite(number):
-        raise BadParameter(f"{label}: „{value}“ ist keine endliche Zahl.")
-    return number
-
-
-def _time(value: str, label: str) -> time | None:
-    value = value.strip()
-    if value in ("24:00", "24"):
-        return None
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", value)
-    try:
-        if match is None:
-            raise ValueError(value)
-        return time(int(match[1]), int(match[2] or 0))
-    except ValueError:
-        raise BadParameter(f"{label}: „{value}“ ist keine Uhrzeit (erwartet HH:MM).") from None
-
-
-def _codes(args, name: str, known: dict, label: str) -> tuple[str, ...]:
-    values = []
-    for raw in args.getlist(name) if hasattr(args, "getlist") else [args.get(name, "")]:
-        values.extend(v.strip() for v in raw.split(",") if v.strip())
-    unknown = [v for v in values if v not in known]
-    if unknown:
-        raise BadParameter(f"{label}: unbekannt „{', '.join(unknown)}“; möglich: {', '.join(known)}.")
-    return tuple(dict.fromkeys(values))
-
-
-def parse_bbox(value: str) -> tuple[float, float, float, float]:
-    """A bounding box `min_lon,min_lat,max_lon,max_lat` in WGS84, or BadParameter."""
-    parts = [p for p in value.split(",")]
-    if len(parts) != 4:
-        raise BadParameter(f"bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht {len(parts)}.")
-    min_lon, min_lat, max_lon, max_lat = (_float(p.strip(), "bbox") for p in parts)
-    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-        raise BadParameter("bbox: Länge muss zwischen -180 und 180, Breite zwischen -90 und 90 liegen.")
-    if min_lon >= max_lon or min_lat >= max_lat:
-        raise BadParameter("bbox: erst die kleinere Länge und Breite (Südwest), dann die größere (Nordost).")
-    return min_lon, min_lat, max_lon, max_lat
-
-
-def parse_point(lat_value: str, lon_value: str) -> tuple[float, float]:
-    """A point (lon, lat) in the service area from lat/lon parameters, or BadParameter."""
-    lat, lon = _float(lat_value, "lat"), _float(lon_value, "lon")
-    if not in_service_area(lon, lat):
-        hint = " Sind lat und lon vertauscht?" if in_service_area(lat, lon) else ""
-        raise BadParameter(f"Der Ort lat={lat}, lon={lon} liegt außerhalb des Gebiets des Dienstes.{hint}")
-    return lon, lat
-
-
-def _when(args, today: date) -> dict:
-    """The day and time window of a search (date, from, to), checked."""
-    values: dict = {}
-    day_value = (args.get("date") or "").strip()
-    from_value, to_value = (args.get("from") or "").strip(), (args.get("to") or "").strip()
-    if day_value:
-        try:
-            values["day"] = date.fromisoformat(day_value)
-        except ValueError:
-            raise BadParameter(f"Datum: „{day_value}“ ist kein Datum (erwartet JJJJ-MM-TT).") from None
-        if not FIRST_DAY <= values["day"] <= LAST_DAY:
-            raise BadParameter(f"Datum: bitte zwischen {FIRST_DAY:%d.%m.%Y} und {LAST_DAY:%d.%m.%Y}.")
-    elif from_value or to_value:
-        values["day"] = today
-    if from_value or to_value:
-        starts = _time(from_value or "00:00", "von")
-        if starts is None:
-            raise BadParameter("von: 24:00 ist das Ende eines Tages; ein Zeitfenster beginnt spätestens 23:59.")
-        ends = _time(to_value, "bis") if to_value else None
-        values["window"] = TimeWindow.local(values["day"], starts, ends)
-    return values
+def _near(query: SpaceQuery, quartiers) -> dict:
+    """The place searched near: lat/lon, or the centre of the named Quartier."""
+    if query.lat is not None:
+        return {"near": (query.lon, query.lat), "near_label": "gewählter Ort"}
+    if not query.quartier:
+        return {}
+    # `quartiers` maps a name to (id, lon, lat): a dict, or anything with .get (asked only when needed).
+    found = (quartiers or {}).get(query.quartier)
+    if found is None:
+        raise BadParameter(f"Quartier „{query.quartier}“ ist nicht bekannt.", field="quartier")
+    quartier_id, lon, lat = found
+    return {"near": (lon, lat), "near_label": query.quartier, "quartier_id": quartier_id}
 
 
 def parse_search(args, *, today: date, quartiers=None) -> SpaceSearch:
     """A SpaceSearch from request arguments; BadParameter (HTTP 400) with a German message when one is wrong."""
-    values: dict = {"raw": {k: args.get(k) for k in args.keys()}, **_when(args, today)}  # noqa: SIM118 (any .keys)
-
-    values["min_capacity"] = _int(args, "capacity", "Personen", 1, 10_000)
-    values["step_free"] = _flag(args, "step_free")
-    values["accessible_wc"] = _flag(args, "accessible_wc")
-    values["free_of_charge"] = _flag(args, "free")
-    values["equipment"] = _codes(args, "equipment", EQUIPMENT, "Ausstattung")
-    values["kinds"] = _codes(args, "kind", KINDS, "Art")
-
-    lat_value, lon_value = (args.get("lat") or "").strip(), (args.get("lon") or "").strip()
-    quartier = (args.get("quartier") or "").strip()
-    if bool(lat_value) != bool(lon_value):
-        raise BadParameter("Für einen Ort braucht es lat und lon.")
-    if lat_value:
-        values["near"] = parse_point(lat_value, lon_value)
-        values["near_label"] = "gewählter Ort"
-    elif quartier:
-        # `quartiers` maps a name to (id, lon, lat): a dict, or anything with .get (asked only when needed).
-        found = (quartiers or {}).get(quartier)
-        if found is None:
-            raise BadParameter(f"Quartier „{quartier}“ ist nicht bekannt.")
-        values["quartier_id"], lon, lat = found
-        values["near"], values["near_label"] = (lon, lat), quartier
-    walk = _int(args, "walk", "Minuten zu Fuß", 1, MAX_WALK_MINUTES)
-    if walk is not None:
-        values["walk_minutes"] = walk
-
-    if bbox := (args.get("bbox") or "").strip():
-        values["bbox"] = parse_bbox(bbox)
-    sort = (args.get("sort") or "").strip() or ("distance" if values.get("near") else "name")
-    if sort not in SORTS:
-        raise BadParameter(f"Sortierung „{sort}“ gibt es nicht; möglich: {', '.join(SORTS)}.")
-    if sort == "distance" and not values.get("near"):
-        raise BadParameter("Nach Entfernung sortieren geht nur mit einem Ort (Quartier oder Klick auf die Karte).")
-    values["sort"] = sort
-    limit = _int(args, "limit", "limit", 1, MAX_LIMIT)
-    if limit is not None:
-        values["limit"] = limit
-    return SpaceSearch(**values)
+    query = SpaceQuery.from_args(args)
+    day, window = _when(query, today)
+    near = _near(query, quartiers)
+    sort = query.sort or ("distance" if near else "name")
+    if sort == "distance" and not near:
+        raise BadParameter("Nach Entfernung sortieren geht nur mit einem Ort (Quartier oder Klick auf die Karte).",
+                           field="sort")
+    return SpaceSearch(
+        day=day, window=window, min_capacity=query.capacity, step_free=query.step_free,
+        accessible_wc=query.accessible_wc, equipment=query.equipment, kinds=query.kind, free_of_charge=query.free,
+        walk_minutes=query.walk, bbox=query.bbox, sort=sort, limit=query.limit, **near,
+        raw={k: args.get(k) for k in args.keys()},  # noqa: SIM118 (any .keys)
+    )

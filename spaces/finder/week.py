@@ -4,7 +4,7 @@ visible busy time, as the week view, the availability API and the popup's next f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
@@ -12,12 +12,8 @@ from sqlalchemy.orm import Session
 from spaces.clock import now_utc
 from spaces.core.availability import Interval
 from spaces.core.bookability import Occupancy, SpaceTerms, bookable_span, free_time
-from spaces.core.errors import NotFound
-from spaces.db import db
-from spaces.finder.queries import quartier_centres, search_spaces, spaces_with_place
-from spaces.models import SLOT_HOLDING, Booking, Space
+from spaces.models import SLOT_HOLDING, Booking
 from spaces.terms import occupancy_for, terms_for
-from spaces.times import local_day_window, split_by_local_day
 
 MAX_WINDOW = timedelta(days=92)
 MIN_FREE_SLOT = timedelta(hours=1)
@@ -75,49 +71,3 @@ def space_calendar(session: Session, space_id: int, window: Interval, now: datet
     ]
     busy.sort(key=lambda b: b.interval.start)
     return SpaceCalendar(window, free_time(terms, occupancy, window, now), busy, terms, now)
-
-
-
-
-# ----------------------------------------------------------------------------- for the residents' pages
-
-
-def space_row(space_id: int):
-    """One space with its address, organisation and coordinates (NotFound when there is none)."""
-    row = db.session.execute(spaces_with_place().where(Space.id == space_id)).first()
-    if row is None:
-        raise NotFound(f"Einen Raum mit der Nummer {space_id} gibt es nicht.")
-    return row
-
-
-def search_page(search, now: datetime, *, limit: int, offset: int) -> list:
-    """One page of a search's results (rows of spaces_with_place)."""
-    return db.session.execute(search_spaces(search, now=now, limit=limit, offset=offset)).all()
-
-
-def quartier_names() -> list[str]:
-    """The named places to search near."""
-    return [name for name, *_ in db.session.execute(quartier_centres())]
-
-
-def week_of(space_id: int, monday: date, now: datetime) -> tuple[dict, SpaceCalendar]:
-    """A week of a space from `monday`, day by day: [(interval, "free" | "busy", title)] in time order."""
-    days = [monday + timedelta(days=i) for i in range(7)]
-    calendar = space_calendar(db.session, space_id, local_day_window(days[0], days[-1]), now)
-    week = {d: [] for d in days}
-    for interval in calendar.free:
-        for day, part in split_by_local_day(interval):
-            week[day].append((part, "free", None))
-    for busy in calendar.busy:
-        clipped = Interval(max(busy.interval.start, calendar.window.start), min(busy.interval.end, calendar.window.end))
-        for day, part in split_by_local_day(clipped):
-            week[day].append((part, "busy", busy.title))
-    for entries in week.values():
-        entries.sort(key=lambda e: (e[0].start, e[0].end))
-    return week, calendar
-
-
-def public_events(space_id: int, today: date, now: datetime, most: int = 10) -> list[Busy]:
-    """The next public events of a space (in the coming 60 days), by title."""
-    events = space_calendar(db.session, space_id, local_day_window(today, today + timedelta(days=60)), now)
-    return [b for b in events.busy if b.kind == "booking" and b.title][:most]

@@ -13,7 +13,7 @@ guard, not the first. Every change is kept in the audit log.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -23,6 +23,7 @@ from spaces.db import db
 from spaces.labels import WEEKDAYS
 from spaces.manage import service
 from spaces.manage.forms import ClosureForm, SpaceForm, extra_hours, space_form
+from spaces.maps import map_settings
 from spaces.models import Space
 
 bp = Blueprint("manage", __name__)
@@ -130,7 +131,4 @@ def _render(form: SpaceForm, space: Space | None, closure_form: ClosureForm | No
 
 def _pick_map(lat: float | None, lon: float | None):
     """The map whose clicks fill the lat/lon inputs, around the chosen point (or the city)."""
-    cfg = current_app.config
-    return pick_map(lat, lon, center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], tile_url=cfg["TILE_URL"],
-                    attribution=cfg["TILE_ATTRIBUTION"], static_url=url_for("static", filename=""),
-                    tile_name=gettext("Karte"), title=gettext("Gewählter Ort"))
+    return pick_map(lat, lon, **map_settings(tile_name=gettext("Karte")), title=gettext("Gewählter Ort"))

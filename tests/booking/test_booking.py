@@ -913,7 +913,7 @@ def test_only_allowed_fields(session, w, api, extra, named):
     (lambda p: {**p, "from": "25:00"}, "from: „25:00“ ist kein gültiger Wert (HH:MM)."),
     (lambda p: {**p, "attendees": "viele"}, "attendees: „viele“ ist keine ganze Zahl."),
     (lambda p: {**p, "frequency": "daily"},
-     "f: „daily“ ist kein gültiger Wert (once, weekly, biweekly, monthly)."),
+     "frequency: „daily“ ist kein gültiger Wert (once, weekly, biweekly, monthly)."),
     (lambda p: {**p, "fold": 2}, "fold: 0 (erste, Sommerzeit) oder 1 (zweite, Winterzeit)."),
     (lambda p: {**p, "is_public": "ja"}, "is_public: true oder false."),
 ], ids=["missing", "empty-object", "bad-month", "german-date", "bad-time", "bad-number", "bad-frequency",

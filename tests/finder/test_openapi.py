@@ -1,4 +1,8 @@
-"""The OpenAPI document: it covers every /api route and search parameter, is well-formed, and tells the truth."""
+"""The OpenAPI document: it covers every /api route and search parameter, is well-formed, and tells the truth.
+
+The document is generated from the pydantic models that check the input; these tests hold it against
+the routes Flask serves, the parameters the views read, and the answers they really give.
+"""
 
 import ast
 import inspect
@@ -8,9 +12,12 @@ from datetime import date, time
 from decimal import Decimal
 
 import pytest
-from factories import create_booking, create_space, utc
+from factories import create_booking, create_organisation, create_space, csrf_of, log_in, make_manager, utc
 from sqlalchemy.dialects.postgresql import Range
+from werkzeug.datastructures import ImmutableMultiDict
 
+from spaces.accounts import service as accounts
+from spaces.booking import api as booking_api_module
 from spaces.finder import api as api_module
 from spaces.finder import search as search_module
 from spaces.finder.openapi import build_document
@@ -85,15 +92,16 @@ def _is(value, kind: str) -> bool:
                               "integer": int, "number": (int, float)}[kind])
 
 
-def check(value, schema, doc, at="$") -> list[str]:  # noqa: C901 (one branch per JSON Schema keyword)
-    """Where `value` breaks `schema`: $ref, allOf, anyOf, type (lists for null), enum, format date, pattern,
-    minimum/maximum, required, properties, items, minItems/maxItems. additionalProperties is left open."""
+def check(value, schema, doc, at="$", *, closed=False) -> list[str]:  # noqa: C901 (a branch per keyword)
+    """Where `value` breaks `schema`: $ref, allOf, anyOf, type (lists for null), enum, const, format date,
+    pattern, minimum/maximum, required, properties, additionalProperties false, items, minItems/maxItems.
+    `closed`: every object may hold only the properties its schema names (our answers say nothing undocumented)."""
     errors = []
     if "$ref" in schema:
-        errors += check(value, resolve(doc, schema["$ref"]), doc, at)
+        errors += check(value, resolve(doc, schema["$ref"]), doc, at, closed=closed)
     for sub in schema.get("allOf", []):
-        errors += check(value, sub, doc, at)
-    if "anyOf" in schema and all(check(value, sub, doc, at) for sub in schema["anyOf"]):
+        errors += check(value, sub, doc, at, closed=closed)
+    if "anyOf" in schema and all(check(value, sub, doc, at, closed=closed) for sub in schema["anyOf"]):
         errors.append(f"{at}: {value!r} matches nothing in anyOf")
     if "type" in schema:
         kinds = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
@@ -101,6 +109,8 @@ def check(value, schema, doc, at="$") -> list[str]:  # noqa: C901 (one branch pe
             return errors + [f"{at}: {value!r} is not {'/'.join(kinds)}"]
     if "enum" in schema and value not in schema["enum"]:
         errors.append(f"{at}: {value!r} not in {schema['enum']}")
+    if "const" in schema and (value != schema["const"] or type(value) is not type(schema["const"])):
+        errors.append(f"{at}: {value!r} is not {schema['const']!r}")
     if isinstance(value, str):
         if schema.get("format") == "date":
             try:
@@ -118,13 +128,15 @@ def check(value, schema, doc, at="$") -> list[str]:  # noqa: C901 (one branch pe
         errors += [f"{at}: missing {name!r}" for name in schema.get("required", []) if name not in value]
         for name, sub in schema.get("properties", {}).items():
             if name in value:
-                errors += check(value[name], sub, doc, f"{at}.{name}")
+                errors += check(value[name], sub, doc, f"{at}.{name}", closed=closed)
+        if "properties" in schema and (closed or schema.get("additionalProperties") is False):
+            errors += [f"{at}: undocumented {name!r}" for name in value if name not in schema["properties"]]
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
             errors.append(f"{at}: {len(value)} items")
         if "items" in schema:
             for i, item in enumerate(value):
-                errors += check(item, schema["items"], doc, f"{at}[{i}]")
+                errors += check(item, schema["items"], doc, f"{at}[{i}]", closed=closed)
     return errors
 
 
@@ -137,6 +149,10 @@ def test_the_validator_catches_what_it_should(doc):
     assert any("distance_m" in e for e in check({"type": "Feature", "properties": {}}, feature, doc))
     assert check(None, {"anyOf": [{"type": "string"}, {"type": "null"}]}, doc) == []
     assert check(True, {"type": "integer"}, doc)
+    assert check({"error": "x", "extra": 1}, schema, doc, closed=True) == ["$: undocumented 'extra'"]
+    assert check(1, {"const": True}, doc) and check(True, {"const": True}, doc) == []
+    request = {"$ref": "#/components/schemas/BookingRequest"}  # additionalProperties: false
+    assert "$: undocumented 'status'" in check({"status": "confirmed"}, request, doc)
 
 
 # --- every route documented, nothing documented that does not exist -----------------------------
@@ -210,31 +226,73 @@ def test_every_search_parameter_is_documented_for_spaces(doc):
     assert {"capacity", "kind", "equipment", "bbox", "limit"} <= read, f"recording failed: {sorted(read)}"
     undocumented = sorted(read - query_names(doc, "/api/spaces"))
     assert not undocumented, f"/api/spaces reads undocumented parameters: {undocumented}"
-    unread = sorted(query_names(doc, "/api/spaces") - read)
+    # `lang` is read by the locale selector on every page (test_every_parameter_a_view_reads_is_documented sees it)
+    unread = sorted(query_names(doc, "/api/spaces") - read - {"lang"})
     assert not unread, f"/api/spaces documents parameters parse_search never reads: {unread}"
 
 
-def test_every_parameter_a_view_reads_is_documented(app, doc):
-    checked = 0
+class RecordingMultiDict(ImmutableMultiDict):
+    """request.args that remember every name a view asks for, however it asks."""
+
+    read: set[str] = set()
+
+    def __getitem__(self, key):
+        RecordingMultiDict.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, *args, **kwargs):
+        RecordingMultiDict.read.add(key)
+        return super().get(key, *args, **kwargs)
+
+    def getlist(self, key, *args, **kwargs):
+        RecordingMultiDict.read.add(key)
+        return super().getlist(key, *args, **kwargs)
+
+    def __contains__(self, key):
+        RecordingMultiDict.read.add(key)
+        return super().__contains__(key)
+
+
+def test_every_parameter_a_view_reads_is_documented(app, doc, client, demo, monkeypatch):
+    """Real requests to every GET route: each query parameter the view reads must be documented there."""
+    monkeypatch.setattr(app.request_class, "parameter_storage_class", RecordingMultiDict)
+    some = client.get("/api/spaces?limit=1").get_json()["features"][0]["id"]
+    checked = set()
     for rule in app.url_map.iter_rules():
-        module, _, name = rule.endpoint.partition(".")
-        if module != "api":
+        if not rule.rule.startswith("/api/") or "GET" not in rule.methods or rule.endpoint.startswith("booking_api"):
             continue
-        read = _literal_arg_names(getattr(api_module, name))
         path = flask_rule_as_openapi_path(rule.rule)
-        undocumented = sorted(read - query_names(doc, path))
+        url = path.replace("{space_id}", str(some))
+        RecordingMultiDict.read = set()
+        response = client.get(url + ("?lat=52.37&lon=9.73" if path.endswith("nearest") else ""))
+        assert response.status_code == 200, (url, response.get_json())
+        undocumented = sorted(RecordingMultiDict.read - query_names(doc, path))
         assert not undocumented, f"{path} reads undocumented parameters: {undocumented}"
-        checked += len(read)
-    assert checked >= 5  # lat, lon, n, from, to
+        checked |= RecordingMultiDict.read
+    assert {"lat", "lon", "n", "from", "to", "capacity", "kind", "bbox"} <= checked, sorted(checked)
+
+
+@pytest.mark.parametrize("module", [api_module, booking_api_module], ids=["api", "booking_api"])
+def test_no_view_reads_a_parameter_past_the_models(app, doc, module):
+    """Also in branches the requests above did not take: a literal request.args.get("x") must be documented."""
+    blueprint = module.bp.name
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.partition(".")[0] == blueprint:
+            read = _literal_arg_names(app.view_functions[rule.endpoint])
+            path = flask_rule_as_openapi_path(rule.rule)
+            undocumented = sorted(read - query_names(doc, path, "get" if "GET" in rule.methods else "post"))
+            assert not undocumented, f"{path} reads undocumented parameters: {undocumented}"
 
 
 def test_code_lists_come_from_the_code(doc):
-    params = doc["components"]["parameters"]
+    params = {p["name"]: p for p in parameters(doc, "/api/spaces", "get")}
     assert params["kind"]["schema"]["items"]["enum"] == list(KINDS)
     assert params["equipment"]["schema"]["items"]["enum"] == list(EQUIPMENT)
     assert params["sort"]["schema"]["enum"] == list(SORTS)
     assert params["limit"]["schema"]["maximum"] == search_module.MAX_LIMIT
     assert params["walk"]["schema"]["maximum"] == search_module.MAX_WALK_MINUTES
+    assert params["capacity"]["schema"]["maximum"] == search_module.MAX_CAPACITY
+    assert (params["kind"]["explode"], params["bbox"]["explode"]) == (True, False)
 
 
 # --- well-formed OpenAPI 3.1 ---------------------------------------------------------------------
@@ -290,9 +348,21 @@ def test_document_is_well_formed_openapi_3_1(doc):
 # --- real answers match the documented schemas ---------------------------------------------------
 
 
-def documented_schema(doc, template, status):
-    response = deref(doc, doc["paths"][template]["get"]["responses"][str(status)])
+def documented_schema(doc, template, status, method="get"):
+    response = deref(doc, doc["paths"][template][method]["responses"][str(status)])
     return response["content"]["application/json"]["schema"]
+
+
+def assert_documented(doc, response, template, status, method="get"):
+    """The answer has the documented status, is JSON and holds exactly what its schema describes."""
+    where = f"{method.upper()} {template}"
+    assert response.status_code == status, f"{where}: {response.status_code} {response.get_data(as_text=True)}"
+    assert response.mimetype == "application/json", where
+    body = response.get_json()
+    assert body, f"{where}: empty answer, nothing checked"
+    errors = check(body, documented_schema(doc, template, status, method), doc, closed=True)
+    assert not errors, f"{where} {status}:\n" + "\n".join(errors[:20])
+    return body
 
 
 def test_answers_match_the_documented_schemas(doc, client, demo, session):
@@ -326,13 +396,7 @@ def test_answers_match_the_documented_schemas(doc, client, demo, session):
         ("/api/spaces/999999/availability", "/api/spaces/{space_id}/availability", 404),
     ]
     for url, template, status in calls:
-        response = client.get(url)
-        assert response.status_code == status, f"{url}: {response.status_code} {response.get_data(as_text=True)}"
-        assert response.mimetype == "application/json", url
-        body = response.get_json()
-        assert body, f"{url}: empty answer, nothing checked"
-        errors = check(body, documented_schema(doc, template, status), doc)
-        assert not errors, f"{url}:\n" + "\n".join(errors[:20])
+        assert_documented(doc, client.get(url), template, status)
 
     busy = client.get(f"/api/spaces/{odd.id}/availability?from=2026-12-01&to=2026-12-02").get_json()["busy"]
     assert [(b["kind"], b["title"]) for b in busy] == [
@@ -344,3 +408,55 @@ def test_answers_match_the_documented_schemas(doc, client, demo, session):
     bad = client.get("/api/spaces?bbox=1,2,3").get_json()["error"]
     examples = doc["paths"]["/api/spaces"]["get"]["responses"]["400"]["content"]["application/json"]["examples"]
     assert bad in [e["value"]["error"] for e in examples.values()]
+
+
+def test_booking_answers_match_the_documented_schemas(doc, app, session, client, fast_password_hashes):
+    """Every answer of the booking API, success and refusal, as documented."""
+    provider = create_organisation(session, name="Stadtteilhaus")
+    room = create_space(session, organisation=provider, name="Saal", capacity=20, booking_mode="on_request")
+    room.opening_hours = [OpeningHours(weekday=1, opens=time(17), closes=time(22))]
+    alice = accounts.register(session, email="alice@example.org", display_name="Alice", password="ein-langes-passwort",
+                              organisation_name="Chor")
+    manager = accounts.register(session, email="marta@example.org", display_name="Marta",
+                                password="ein-langes-passwort")
+    make_manager(session, manager, provider)
+    session.flush()
+    token = {"Authorization": f"Bearer {accounts.create_api_token(session, alice, 't')}"}
+    managing = {"Authorization": f"Bearer {accounts.create_api_token(session, manager, 't')}"}
+    choir = alice.organisations[0]
+    series = {"space_id": room.id, "organisation_id": choir.id, "date": "2027-12-07", "from": "18:00", "to": "20:00",
+              "attendees": 12, "frequency": "weekly", "until": "2027-12-21", "purpose": "Probe"}
+    api = app.test_client()
+
+    def post(path, body, status, template=None, headers=token):
+        return assert_documented(doc, api.post(path, json=body, headers=headers), template or path, status, "post")
+
+    post("/api/bookings", {**series, "dry_run": True}, 200)
+    created = post("/api/bookings", series, 201)
+    assert created["bookings"] and created["series_id"]
+    taken = post("/api/bookings", series, 409)
+    assert taken["problems"] and taken["code"]
+    post("/api/bookings", {**series, "date": "2027-12-08", "frequency": "once"}, 422)
+    post("/api/bookings", {**series, "status": "confirmed"}, 400)
+    post("/api/bookings", {**series, "space_id": 999_999}, 404)
+    assert_documented(doc, app.test_client().get("/api/bookings"), "/api/bookings", 401)
+    assert_documented(doc, api.get("/api/bookings", headers=token), "/api/bookings", 200)
+    first, second, third = (b["id"] for b in created["bookings"])
+    assert_documented(doc, api.get(f"/api/bookings/{first}", headers=token), "/api/bookings/{booking_id}", 200)
+    assert_documented(doc, api.get("/api/bookings/999999", headers=token), "/api/bookings/{booking_id}", 404)
+    decision = "/api/bookings/{booking_id}/decision"
+    post(f"/api/bookings/{first}/decision", {"accept": True}, 403, decision)
+    post(f"/api/bookings/{first}/decision", {"accept": "ja"}, 400, decision, managing)
+    post(f"/api/bookings/{first}/decision", {"accept": True, "note": "Gern"}, 200, decision, managing)
+    post(f"/api/bookings/{first}/decision", {"accept": False}, 409, decision, managing)
+    cancel = "/api/bookings/{booking_id}/cancel"
+    post(f"/api/bookings/{second}/cancel", {"rest_of_series": "ja"}, 400, cancel)
+    post(f"/api/bookings/{second}/cancel", {"rest_of_series": True}, 200, cancel)
+    post(f"/api/bookings/{third}/cancel", {}, 409, cancel)
+    post("/api/tokens", {"name": "Skript"}, 403)
+    browser = app.test_client()
+    log_in(browser, session, alice)
+    csrf = {"X-CSRFToken": csrf_of(browser.get("/meine-buchungen"))}
+    assert_documented(doc, browser.post("/api/tokens", json={"name": "Skript"}, headers=csrf), "/api/tokens", 201,
+                      "post")
+    assert_documented(doc, browser.post("/api/tokens", json={"name": 7}, headers=csrf), "/api/tokens", 400, "post")

@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField
 from wtforms.validators import InputRequired, ValidationError
 
 from spaces.core.norms import NORM_SETTINGS
+from spaces.fields import LocalDecimalField
 
 
-class GermanDecimalField(DecimalField):
-    """A number as people type it: 1,3 or 1.3; not a number, infinite or NaN is refused in German.
-    Shown in the visitor's notation (1,3 in German)."""
+class NormNumberField(LocalDecimalField):
+    """A norm's number, typed as people write it (1,3 or 1.3) and shown in the visitor's notation."""
 
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else format_decimal(self.data, "0.##")
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = (valuelist[0] or "").strip().replace(",", ".")
-        try:
-            self.data = Decimal(raw)
-        except InvalidOperation:
-            self.data = None
-            raise ValueError(self.gettext("Bitte eine Zahl angeben.")) from None
-        if not self.data.is_finite():
-            self.data = None
-            raise ValueError(self.gettext("Bitte eine Zahl angeben."))
 
 
 def _in_range(setting):
@@ -52,6 +36,6 @@ class NormForm(FlaskForm):
 
 
 for _setting in NORM_SETTINGS:
-    setattr(NormForm, _setting.name, GermanDecimalField(
+    setattr(NormForm, _setting.name, NormNumberField(
         _l(_setting.meaning), places=None, render_kw={"inputmode": "decimal"},
         validators=[InputRequired(_l("Bitte eine Zahl angeben.")), _in_range(_setting)]))

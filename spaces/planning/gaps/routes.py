@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -10,6 +10,7 @@ from geo.maps import finder_map, page_parts
 from spaces.clock import today_local
 from spaces.db import db
 from spaces.labels import PHASE_STATUS, label
+from spaces.maps import map_settings
 from spaces.planning.gaps import service
 from spaces.planning.gaps.forms import NormForm
 
@@ -25,10 +26,8 @@ def _page(*, printable: bool):
     reports, norm, sort = service.build_report(request.args.get("sort", "gap"))
     parts = None
     if not printable:
-        cfg = current_app.config
-        parts = page_parts(finder_map(center=(52.33, 9.81), zoom=14, tile_url=cfg["TILE_URL"],
-                                      attribution=cfg["TILE_ATTRIBUTION"], layers={"gaps": url_for("gaps.geojson")},
-                                      static_url=url_for("static", filename=""), attach="RaumfinderGaps.attach"))
+        parts = page_parts(finder_map(**map_settings(center=(52.33, 9.81), zoom=14),  # Kronsrode
+                                      layers={"gaps": url_for("gaps.geojson")}, attach="RaumfinderGaps.attach"))
     return render_template("gaps/report.html", reports=reports, norm=norm, sort=sort, map=parts, label=label,
                            PHASE_STATUS=PHASE_STATUS, printable=printable, today=today_local())
 

@@ -7,19 +7,12 @@ from datetime import timedelta
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TimeField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from spaces.clock import today_local
+from spaces.fields import REQUIRED, MultiCheckboxField
 from spaces.labels import EQUIPMENT, WEEKDAYS
-
-REQUIRED = _l("Bitte ausfüllen.")
-
-
-class MultiCheckbox(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class NeedForm(FlaskForm):
@@ -29,7 +22,7 @@ class NeedForm(FlaskForm):
                                                           NumberRange(1, 10_000, _l("Bitte 1 bis 10.000."))])
     duration = IntegerField(_l("Dauer in Minuten"), default=120, validators=[
         InputRequired(REQUIRED), NumberRange(15, 12 * 60, _l("Bitte 15 bis 720 Minuten."))])
-    weekdays = MultiCheckbox(_l("An diesen Tagen"), coerce=int, choices=[(i, d) for i, d in enumerate(WEEKDAYS)],
+    weekdays = MultiCheckboxField(_l("An diesen Tagen"), coerce=int, choices=[(i, d) for i, d in enumerate(WEEKDAYS)],
                              validators=[InputRequired(_l("Bitte mindestens einen Tag wählen."))])
     window_from = TimeField(_l("frühestens ab"), validators=[InputRequired(REQUIRED)])
     window_to = TimeField(_l("spätestens bis"), validators=[InputRequired(REQUIRED)])
@@ -37,7 +30,7 @@ class NeedForm(FlaskForm):
     last_day = DateField(_l("bis"), validators=[InputRequired(REQUIRED)])
     step_free = BooleanField(_l("stufenlos erreichbar"))
     accessible_wc = BooleanField(_l("barrierefreies WC"))
-    equipment = MultiCheckbox(_l("Ausstattung, die da sein muss"), choices=[(k, v) for k, v in EQUIPMENT.items()])
+    equipment = MultiCheckboxField(_l("Ausstattung, die da sein muss"), choices=[(k, v) for k, v in EQUIPMENT.items()])
     quartier = SelectField(_l("in der Nähe von"), validators=[Optional()])
     max_walk_minutes = IntegerField(_l("höchstens Minuten zu Fuß"), default=15, validators=[
         Optional(), NumberRange(1, 120, _l("Bitte 1 bis 120 Minuten."))])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
@@ -24,6 +24,7 @@ from geo.phase_upload import PhaseUploadError
 from spaces.core.errors import Unprocessable
 from spaces.db import db
 from spaces.labels import PHASE_STATUS, label
+from spaces.maps import map_settings
 from spaces.models import ConstructionPhase
 from spaces.planning.phases import service
 from spaces.planning.phases.forms import PhaseForm, UploadForm, phase_form
@@ -130,7 +131,4 @@ def _render(form: PhaseForm, phase: ConstructionPhase | None, status: int = 200)
 
 def _draw_map():
     """The city with a polygon-only drawing tool whose result goes into the textarea `geometry`."""
-    cfg = current_app.config
-    return draw_map(center=cfg["MAP_CENTER"], zoom=cfg["MAP_ZOOM"], tile_url=cfg["TILE_URL"],
-                    attribution=cfg["TILE_ATTRIBUTION"], static_url=url_for("static", filename=""),
-                    tile_name=gettext("Karte"), layer_name=gettext("Bauabschnitt"))
+    return draw_map(**map_settings(tile_name=gettext("Karte")), layer_name=gettext("Bauabschnitt"))

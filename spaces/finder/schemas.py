@@ -1,0 +1,540 @@
+"""The finder API's payloads as pydantic models, and the tools every API module checks its input with.
+
+Each query parameter and each field is declared once, here or beside its use (the search
+parameters in spaces.finder.search, the booking bodies in spaces.booking.schemas): the same
+declaration checks the input, with German messages (HTTP 400), and describes it in
+/api/openapi.json (spaces.finder.openapi). The answers are described by models too; the big ones
+(/api/spaces, up to thousands of features) are still built as plain dicts (api.FeatureWriter)
+for speed, and tests/finder/test_openapi.py holds real answers against their models.
+"""
+
+import math
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal, Self, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from geo.crs import SERVICE_AREA, in_service_area
+from spaces.core import availability
+from spaces.core.availability import BERLIN
+from spaces.core.errors import BadParameter
+from spaces.extensions import LOCALES
+from spaces.finder.week import MAX_WINDOW
+from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, PHASE_STATUS
+from spaces.times import local_day_window
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# ----------------------------------------------------------------------------- checking input
+
+NOT_AN_OBJECT = "Erwartet wird ein JSON-Objekt (Content-Type: application/json)."
+
+# pydantic's own complaints in German, after "<field>: "; {value} is what the client sent.
+_COMPLAINTS = {
+    "int_type": "„{value}“ ist keine ganze Zahl.",
+    "int_parsing": "„{value}“ ist keine ganze Zahl.",
+    "bool_type": "true oder false.",
+    "bool_parsing": "true oder false.",
+    "string_type": "bitte als Text angeben.",
+}
+
+
+def german(message: str) -> PydanticCustomError:
+    """A validation error whose message is already the German sentence the client sees."""
+    return PydanticCustomError("german", "{message}", {"message": message})
+
+
+def says(message: str) -> WrapValidator:
+    """Whatever is wrong with the field, answer this German `message` ("{value}": the value sent)."""
+
+    def validate(value, handler):
+        try:
+            return handler(value)
+        except ValidationError:
+            raise german(message.format(value=value)) from None
+
+    return WrapValidator(validate)
+
+
+def german_message(errors: list[dict]) -> tuple[str, str | None]:
+    """One German sentence (and the field it names) for what pydantic found wrong: unknown fields first,
+    then missing ones, then the first wrong value, named as the client sent it."""
+
+    def named(kind: str) -> list[str]:
+        return sorted(str(e["loc"][0]) for e in errors if e["type"] == kind)
+
+    if unknown := named("extra_forbidden"):
+        return f"Diese Felder sind hier nicht erlaubt: {', '.join(unknown)}.", unknown[0]
+    if missing := named("missing"):
+        return f"Es fehlen: {', '.join(missing)}.", missing[0]
+    first = errors[0]
+    field = str(first["loc"][0]) if first["loc"] else None
+    if first["type"] == "german":
+        return first["msg"], field
+    if field is None:  # the body itself: a list, a number, broken JSON
+        return NOT_AN_OBJECT, None
+    complaint = _COMPLAINTS.get(first["type"], "„{value}“ ist kein gültiger Wert.")
+    return f"{field}: {complaint.format(value=first['input'])}", field
+
+
+def checked(model: type[Model], data: Any) -> Model:
+    """`data` validated by `model`; BadParameter (HTTP 400) with a German message naming the field otherwise."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        message, field = german_message(error.errors(include_url=False))
+        raise BadParameter(message, field=field) from None
+
+
+class Repeatable:
+    """Marks a query parameter that may be given more than once (`kind=hall&kind=room`)."""
+
+
+class QueryParameters(BaseModel):
+    """Parameters of a URL's query string, read as text (a list when repeatable), blank ones left out."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @classmethod
+    def from_args(cls, args) -> Self:
+        """The parameters in `args` (request.args, a MultiDict or a dict), checked: BadParameter when one is wrong."""
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            if any(isinstance(m, Repeatable) for m in field.metadata):
+                raw = args.getlist(key) if hasattr(args, "getlist") else [args.get(key) or ""]
+                value: Any = [v for v in raw if v.strip()]
+            else:
+                value = (args.get(key) or "").strip()
+            if value or field.is_required():  # a required one that is missing: its own check says so
+                values[key] = value
+        return checked(cls, values)
+
+
+# ----------------------------------------------------------------------------- query parameter types
+#
+# Each factory returns one annotated type: how the text is read, the German messages, and the
+# limits the document shows.
+
+FLAG_ON, FLAG_OFF = ("1", "true", "on", "ja", "yes"), ("0", "false", "off", "nein", "no")
+FLAG_VALUES = (f"On for {', '.join(FLAG_ON)}; off for {', '.join(FLAG_OFF)} or empty (case-insensitive); "
+               "any other value: 400 („… verstehe ich nicht; bitte 1 (ja) oder 0 (nein).“).")
+HH_MM_PATTERN = r"^\d{2}:\d{2}$"
+
+
+def whole_number(label: str, lo: int, hi: int):
+    """A whole number from `lo` to `hi`; the German messages call it `label`."""
+
+    def read(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise german(f"{label}: „{text}“ ist keine ganze Zahl.") from None
+        if not lo <= number <= hi:
+            raise german(f"{label}: bitte eine Zahl von {lo} bis {hi}.")
+        return number
+
+    return Annotated[int, Field(ge=lo, le=hi), BeforeValidator(read)]
+
+
+def _finite(text: str, label: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise german(f"{label}: „{text}“ ist keine Zahl.") from None
+    if not math.isfinite(number):
+        raise german(f"{label}: „{text}“ ist keine endliche Zahl.")
+    return number
+
+
+def coordinate(label: str):
+    """A WGS84 latitude or longitude (`label` is "lat" or "lon"); the service area is checked on the pair."""
+    lon_min, lat_min, lon_max, lat_max = SERVICE_AREA
+    lo, hi = (lat_min, lat_max) if label == "lat" else (lon_min, lon_max)
+    # Documented bounds, checked by in_service_area with both values, so that swapped ones get a hint.
+    return Annotated[float, BeforeValidator(lambda text: _finite(text, label)),
+                     Field(json_schema_extra={"minimum": lo, "maximum": hi})]
+
+
+def place(lat: float, lon: float) -> tuple[float, float]:
+    """The point (lon, lat) when it lies in the service area; a German validation error otherwise."""
+    if not in_service_area(lon, lat):
+        hint = " Sind lat und lon vertauscht?" if in_service_area(lat, lon) else ""
+        raise german(f"Der Ort lat={lat}, lon={lon} liegt außerhalb des Gebiets des Dienstes.{hint}")
+    return lon, lat
+
+
+def _flag(text: str, info: ValidationInfo) -> bool:
+    value = text.strip().lower()
+    if value not in FLAG_ON + FLAG_OFF:
+        raise german(f"{info.field_name}: „{value}“ verstehe ich nicht; bitte 1 (ja) oder 0 (nein).")
+    return value in FLAG_ON
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+def codes(known: dict, label: str):
+    """Codes from `known`, repeated or separated by commas; the German messages call them `label`."""
+
+    def read(texts: list[str]) -> tuple[str, ...]:
+        values = [v.strip() for text in texts for v in text.split(",") if v.strip()]
+        if unknown := [v for v in values if v not in known]:
+            raise german(f"{label}: unbekannt „{', '.join(unknown)}“; möglich: {', '.join(known)}.")
+        return tuple(dict.fromkeys(values))
+
+    return Annotated[tuple[Literal[tuple(known)], ...], BeforeValidator(read), Repeatable(),
+                     Field(json_schema_extra={"uniqueItems": True})]
+
+
+def local_day(label: str, first: date, last: date):
+    """A local date YYYY-MM-DD from `first` to `last`."""
+
+    def read(text: str) -> date:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise german(f"{label}: „{text}“ ist kein Datum (erwartet JJJJ-MM-TT).") from None
+        if not first <= day <= last:
+            raise german(f"{label}: bitte zwischen {first:%d.%m.%Y} und {last:%d.%m.%Y}.")
+        return day
+
+    return Annotated[date, BeforeValidator(read)]
+
+
+def wall_clock(label: str, *, may_end_day: bool = False):
+    """A local wall-clock time H, HH or HH:MM; 24:00 (None: midnight at the end of the day) only if `may_end_day`."""
+
+    def read(text: str) -> time | None:
+        if text in ("24:00", "24"):
+            if may_end_day:
+                return None
+            raise german(f"{label}: 24:00 ist das Ende eines Tages; ein Zeitfenster beginnt spätestens 23:59.")
+        match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", text)
+        try:
+            if match is None:
+                raise ValueError(text)
+            return time(int(match[1]), int(match[2] or 0))
+        except ValueError:
+            raise german(f"{label}: „{text}“ ist keine Uhrzeit (erwartet HH:MM).") from None
+
+    return Annotated[time | None, BeforeValidator(read),
+                     WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}(:\d{2})?$"})]
+
+
+def _bounding_box(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise german(f"bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht {len(parts)}.")
+    min_lon, min_lat, max_lon, max_lat = (_finite(p.strip(), "bbox") for p in parts)
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        raise german("bbox: Länge muss zwischen -180 und 180, Breite zwischen -90 und 90 liegen.")
+    if min_lon >= max_lon or min_lat >= max_lat:
+        raise german("bbox: erst die kleinere Länge und Breite (Südwest), dann die größere (Nordost).")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+# Not repeatable: one parameter, four numbers separated by commas (OpenAPI: explode false).
+BoundingBox = Annotated[tuple[float, float, float, float], BeforeValidator(_bounding_box),
+                        WithJsonSchema({"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4})]
+
+
+def moment(label: str, *, end: bool = False):
+    """A date (its local midnight; with `end` the midnight after it) or an ISO 8601 date-time with offset."""
+
+    def read(text: str) -> datetime:
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                return local_day_window(day, day).end if end else local_day_window(day, day).start
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise german(f"{label}: „{text}“ ist weder Datum (JJJJ-MM-TT) noch Zeitpunkt (ISO 8601).") from None
+        if value.tzinfo is None:
+            raise german(f"{label}: bitte mit Zeitzone angeben, z. B. 2026-12-01T18:00+01:00.")
+        return value
+
+    return Annotated[datetime, BeforeValidator(read), WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})]
+
+
+# ----------------------------------------------------------------------------- query parameters
+
+NEAREST_DEFAULT, NEAREST_MAX = 20, 200
+
+
+class Language(QueryParameters):
+    """The language of the labels in an answer; spaces.extensions.select_locale reads it, on every page."""
+
+    lang: Literal[LOCALES] | None = Field(None, description=(
+        "`en` for English labels (`kind_label`, `booking_mode_label`, `status_label`, ...), `de` for German (the "
+        "default); remembered in the session cookie. Other values are ignored."))
+
+
+class NearestQuery(QueryParameters):
+    """The parameters of /api/spaces/nearest."""
+
+    lat: coordinate("lat") = Field(description="Latitude of the point (WGS84, inside the service area; "
+                                               "outside it: 400, with a hint when lat and lon look swapped).",
+                                   examples=[52.37])
+    lon: coordinate("lon") = Field(description="Longitude of the point.", examples=[9.73])
+    n: whole_number("n", 1, NEAREST_MAX) = Field(NEAREST_DEFAULT, description="How many spaces.")
+
+    @model_validator(mode="after")
+    def _in_service_area(self) -> Self:
+        place(self.lat, self.lon)
+        return self
+
+
+class AvailabilityQuery(QueryParameters):
+    """The parameters of /api/spaces/{space_id}/availability."""
+
+    start: moment("from") | None = Field(
+        None, alias="from", examples=["2026-12-01"],
+        description="Start: a date YYYY-MM-DD (local midnight, Europe/Berlin) or an ISO 8601 date-time with offset "
+                    "(encode `+` as `%2B`). Default: today.")
+    end: moment("to", end=True) | None = Field(
+        None, alias="to", examples=["2026-12-02"],
+        description=f"End: a date YYYY-MM-DD means the local midnight after that day (the day is included), or an "
+                    f"ISO 8601 date-time with offset. Default: six days after the day of `from`, so a week. Must be "
+                    f"after `from` and at most {MAX_WINDOW.days} days after it.")
+
+    def window(self, today: date) -> availability.Interval:
+        """The asked window, defaults filled in; BadParameter when it is empty or too long."""
+        start = self.start or local_day_window(today, today).start
+        last_day = start.astimezone(BERLIN).date() + timedelta(days=6)
+        end = self.end or local_day_window(last_day, last_day).end
+        if end <= start:
+            raise BadParameter("Das Zeitfenster endet, bevor es beginnt: „to“ muss nach „from“ liegen.", field="to")
+        if end - start > MAX_WINDOW:
+            raise BadParameter(f"Das Zeitfenster ist zu lang: höchstens {MAX_WINDOW.days} Tage.", field="to")
+        return availability.Interval(start, end)
+
+
+# ----------------------------------------------------------------------------- answers
+
+LOCAL_MINUTE_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}[+-]\d{2}:\d{2}$"
+
+LocalDateTime = Annotated[str, Field(
+    pattern=LOCAL_MINUTE_PATTERN, examples=["2026-12-01T18:00+01:00"],
+    description="An instant in Europe/Berlin time to the minute with its offset (ISO 8601, no seconds).")]
+Position = Annotated[list[float], Field(min_length=2, max_length=2,
+                                        description="[longitude, latitude] in WGS84 (EPSG:4326).")]
+
+
+class Error(BaseModel):
+    """An error: a German message and, for domain errors, a stable code."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"error": "bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht 3."}]})
+
+    error: str = Field(description="What went wrong, in German.")
+    code: str | None = Field(None, description="A stable code for clients (domain errors).")
+
+
+class Interval(BaseModel):
+    """A half-open interval [start, end)."""
+
+    start: LocalDateTime
+    end: LocalDateTime
+
+
+class BusyInterval(Interval):
+    """Time that is not free: a booking holding its slot, or a closure."""
+
+    title: str = Field(description="The purpose of a public confirmed event, the reason of a closure, "
+                                   "otherwise `belegt`.")
+    kind: Literal["booking", "closure"]
+
+
+class OpeningHours(BaseModel):
+    """One weekly opening, in local wall-clock time."""
+
+    weekday: int = Field(ge=0, le=6, description="0 = Monday.")
+    opens: str = Field(pattern=HH_MM_PATTERN)
+    closes: str = Field(pattern=HH_MM_PATTERN, description="Not after `opens`: open past midnight.")
+
+
+class Point(BaseModel):
+    """A GeoJSON Point."""
+
+    type: Literal["Point"]
+    coordinates: Position
+
+
+class MultiPolygon(BaseModel):
+    """A GeoJSON MultiPolygon: polygons of rings of at least four positions (the last repeats the first)."""
+
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[Annotated[list[Position], Field(min_length=4)]]]
+
+
+class SpaceProperties(BaseModel):
+    """What every answer tells of a space."""
+
+    # api.FeatureWriter builds these as plain dicts (thousands per answer); tests hold them to this model.
+
+    id: int
+    name: str
+    kind: str = Field(description=f"Kind code, e.g. one of {', '.join(KINDS)}.")
+    kind_label: str = Field(description="German word for `kind` (the code itself when it has none).")
+    capacity: int = Field(ge=1, description="People the space holds.")
+    area_m2: float | None = Field(description="Floor area in square metres, null when unknown.")
+    floor: str | None = Field(description="Floor, e.g. `EG`; null when unknown.")
+    step_free: bool
+    accessible_wc: bool
+    equipment: list[str] = Field(description=f"Equipment codes, e.g. {', '.join(EQUIPMENT)}.")
+    booking_mode: Literal[tuple(BOOKING_MODES)]
+    booking_mode_label: str = Field(description="German words for `booking_mode`.")
+    cost_eur: float | None = Field(ge=0, description="Cost in euro; 0 free of charge, null unknown.")
+    available_from: date | None = Field(description="First day of a planned or temporary space.")
+    available_until: date | None = Field(description="Last day of a temporary space.")
+    period_label: str = Field(description="German period, e.g. `ab Sept. 2027`, `bis Dez. 2026`; empty when always.")
+    organisation: str = Field(description="Name of the organisation that offers the space.")
+    address: str
+    url: str = Field(json_schema_extra={"format": "uri-reference"},
+                     description="The space's HTML page, e.g. /raeume/1.")
+    distance_m: int | None = Field(None, ge=0, description="Straight-line distance in metres to the place searched "
+                                                          "near; only with one.")
+
+
+class SearchedSpaceProperties(SpaceProperties):
+    """A space found by /api/spaces."""
+
+    free_now: bool = Field(description="Whether the space is open and neither closed nor booked in the current "
+                                       "minute.")
+
+
+class NearestSpaceProperties(SpaceProperties):
+    """A space found by /api/spaces/nearest."""
+
+    distance_m: int = Field(ge=0, description="Straight-line distance in metres to the point.")
+
+
+class SpaceDetailProperties(SpaceProperties):
+    """One space, with what only /api/spaces/{space_id} tells."""
+
+    next_free: Interval | None = Field(description=(
+        "Its first free slot of at least an hour in the next 14 days (the booking rules' free time: opening hours, "
+        "period, advance window, not begun, closures, bookings), null when there is none."))
+    bookable: bool = Field(description="Whether anyone may book it now or later (its booking mode, period and "
+                                       "advance window allow it).")
+    opening_hours: list[OpeningHours] = Field(description="Its weekly opening hours.")
+
+
+class SpaceFeature(BaseModel):
+    """A space as a GeoJSON Feature."""
+
+    type: Literal["Feature"]
+    id: int = Field(description="The space's number, as in `properties.id`.")
+    geometry: Point
+    properties: SpaceProperties
+
+
+class SearchedSpaceFeature(SpaceFeature):
+    """A space found by /api/spaces, as a GeoJSON Feature."""
+
+    properties: SearchedSpaceProperties
+
+
+class NearestSpaceFeature(SpaceFeature):
+    """A space found by /api/spaces/nearest, as a GeoJSON Feature."""
+
+    properties: NearestSpaceProperties
+
+
+class SpaceDetail(SpaceFeature):
+    """One space as a GeoJSON Feature, with opening hours and its next free slot."""
+
+    properties: SpaceDetailProperties
+
+
+class SpaceCollection(BaseModel):
+    """The spaces matching a search."""
+
+    type: Literal["FeatureCollection"]
+    features: list[SearchedSpaceFeature]
+    limit: int = Field(description="The limit applied.")
+    truncated: bool = Field(description="Whether there are more spaces than `limit`.")
+
+
+class NearestSpaceCollection(BaseModel):
+    """The spaces nearest to a point, nearest first."""
+
+    type: Literal["FeatureCollection"]
+    features: list[NearestSpaceFeature]
+
+
+class Availability(BaseModel):
+    """Free and busy time of a space in a window."""
+
+    space_id: int
+    start: LocalDateTime = Field(alias="from")
+    end: LocalDateTime = Field(alias="to")
+    free: list[Interval] = Field(description="Open and neither closed nor booked, in time order.")
+    busy: list[BusyInterval] = Field(description="Closures and slot-holding (requested or confirmed) bookings, "
+                                                 "by start.")
+
+
+class PhaseProperties(BaseModel):
+    """A construction phase (Bauabschnitt)."""
+
+    id: int
+    name: str
+    quartier: str = Field(description="Name of the Quartier; may be empty.")
+    status: Literal[tuple(PHASE_STATUS)]
+    status_label: str = Field(description="German word for `status`.")
+    move_in: date | None = Field(description="When people move in; null when unknown.")
+    homes: int = Field(ge=0)
+
+
+class PhaseFeature(BaseModel):
+    """A construction phase as a GeoJSON Feature."""
+
+    type: Literal["Feature"]
+    id: int
+    geometry: MultiPolygon
+    properties: PhaseProperties
+
+
+class PhaseCollection(BaseModel):
+    """Every construction phase."""
+
+    type: Literal["FeatureCollection"]
+    features: list[PhaseFeature]
+
+
+class Quartier(BaseModel):
+    """A named Quartier with its centre."""
+
+    name: str = Field(description="Use as `quartier` in /api/spaces.")
+    lon: float
+    lat: float
+
+
+class Quartiers(RootModel[list[Quartier]]):
+    """Every Quartier, by name."""
+
+
+class OpenAPIDocument(BaseModel):
+    """An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)."""
+
+    openapi: str
+    info: dict
+    servers: list[dict]
+    tags: list[dict]
+    paths: dict
+    components: dict
