@@ -67,7 +67,8 @@ ensure_system() {
 
 ensure_venv() {
     # A project-local virtualenv with exactly the versions in requirements.lock (hashes checked), then the
-    # project itself; reinstalled when pyproject.toml or the lock file changes. Regenerate the lock with:
+    # project itself; reinstalled when pyproject.toml or the lock file changes. Regenerate the lock with
+    # pip-tools (.venv/bin/pip install pip-tools):
     #   .venv/bin/pip-compile --extra test --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
     local stamp="$VENV/.installed" want
     want=$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from geo.crs import WGS84
 from geo.walking import walk_radius_m
 from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.core.availability import Interval as AvInterval
@@ -204,7 +205,7 @@ def free_some_time(w: BoundWindow) -> ColumnElement[bool]:
 
 
 def _geography(lon: float, lat: float):
-    return func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
+    return func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), WGS84))
 
 
 def _space_geography():
@@ -225,7 +226,7 @@ def within_m(lon: float, lat: float, metres: float) -> ColumnElement[bool]:
 
 def in_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> ColumnElement[bool]:
     """Criterion: the space lies inside the WGS84 bounding box."""
-    return func.ST_Intersects(Space.location, func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326))
+    return func.ST_Intersects(Space.location, func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, WGS84))
 
 
 def search_spaces(search, *, now: datetime, limit: int | None = None, offset: int = 0) -> Select:

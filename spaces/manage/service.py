@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geo.crs import WGS84
 from spaces.accounts.service import managed_organisation_ids
 from spaces.booking.rules import audit, can_manage
 from spaces.clock import now_utc
@@ -153,7 +154,7 @@ def _name_taken(session: Session, site: Site | None, name: str, space: Space | N
 
 def _apply(session: Session, form: SpaceForm, space: Space | None, site: Site | None) -> Space:
     """Write the checked form into the space (a new one when None); nothing here may refuse."""
-    point = from_shape(form.point, srid=4326)
+    point = from_shape(form.point, srid=WGS84)
     if site is None:
         site = Site(organisation_id=form.organisation.data, address=form.address.data, location=point)
         session.add(site)

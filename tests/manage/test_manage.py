@@ -22,6 +22,8 @@ from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.manage import service as manage
 from spaces.models import AuditEntry, Closure, OpeningHours, Organisation, Role, Site, Space, User
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")  # scrypt is for test_accounts
+
 PASSWORD = "raeume-verwalten-2026"
 WEEKDAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from geo.crs import to_wgs84
 from spaces.models import AuditEntry, ConstructionPhase, OpeningHours, ProvisionNorm
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")  # scrypt is for test_accounts
+
 
 def csv_rows(client, path="/bedarf.csv"):
     """The German CSV (semicolons, decimal commas, German headings) as dicts by column key, numbers with points."""

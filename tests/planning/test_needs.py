@@ -10,6 +10,8 @@ from spaces.accounts import service as accounts
 from spaces.clock import today_local
 from spaces.models import Booking, Need
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")  # scrypt is for test_accounts
+
 
 def _next_tuesday(weeks_ahead=2) -> date:
     day = today_local() + timedelta(weeks=weeks_ahead)

@@ -26,6 +26,8 @@ from geo.phase_upload import parse_phase_upload
 from spaces.accounts import service as accounts
 from spaces.models import AuditEntry, ConstructionPhase, Role, User
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")  # scrypt is for test_accounts
+
 PASSWORD = "bauabschnitte-2026"
 DEMO = Path(__file__).resolve().parents[2] / "data" / "hannover-demo.geojson"
 LIST = "/verwaltung/bauabschnitte"

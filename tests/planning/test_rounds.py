@@ -19,6 +19,8 @@ from spaces.core.rounds import RoundError, plan_round, slot_of
 from spaces.models import AllocationRound, AuditEntry, Booking, BookingSeries, Closure, Need, OpeningHours
 from spaces.planning.rounds.service import confirm_round, round_facts
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")  # scrypt is for test_accounts
+
 TUE, WED, THU = 1, 2, 3
 SEASON = {"first_day": "2027-03-01", "last_day": "2027-03-21"}  # Tuesdays 2, 9, 16; Thursdays 4, 11, 18 March
 

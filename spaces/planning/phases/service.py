@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geo.crs import WGS84
 from geo.phase_upload import PhaseDraft, PhaseUploadError, parse_phase_upload
 from spaces.booking.rules import audit
 from spaces.core.errors import NotFound, Unprocessable
@@ -151,7 +152,7 @@ def _apply_draft(phase: ConstructionPhase, draft: PhaseDraft, quartier: str | No
             phase.status = draft.status
         if draft.homes is not None:
             phase.homes = draft.homes
-    phase.geom = from_shape(draft.geometry, srid=4326)
+    phase.geom = from_shape(draft.geometry, srid=WGS84)
     if draft.move_in is not None:
         phase.move_in = draft.move_in
     if draft.persons_per_home is not None:
@@ -233,7 +234,7 @@ def _apply(session: Session, form: PhaseForm, phase: ConstructionPhase | None) -
     phase.homes = form.homes.data
     phase.persons_per_home = stored_persons(form.persons_per_home.data)
     phase.expected_residents = form.expected_residents.data
-    phase.geom = from_shape(form.area, srid=4326)
+    phase.geom = from_shape(form.area, srid=WGS84)
     return phase
 
 
