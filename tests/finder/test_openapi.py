@@ -410,8 +410,8 @@ def test_answers_match_the_documented_schemas(doc, client, demo, session):
     assert bad in [e["value"]["error"] for e in examples.values()]
 
 
-def test_booking_answers_match_the_documented_schemas(doc, app, session, client, fast_password_hashes):
-    """Every answer of the booking API, success and refusal, as documented."""
+def test_booking_answers_match_the_documented_schemas(doc, app, session, client, fast_password_hashes, demo_clock):
+    """Every answer of the booking API, success and refusal, as documented (the clock at 23 November 2026)."""
     provider = create_organisation(session, name="Stadtteilhaus")
     room = create_space(session, organisation=provider, name="Saal", capacity=20, booking_mode="on_request")
     room.opening_hours = [OpeningHours(weekday=1, opens=time(17), closes=time(22))]
