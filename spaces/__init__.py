@@ -36,6 +36,7 @@ def create_app(config: dict | None = None):
     from spaces.extensions import init_extensions
     from spaces.finder import api, openapi
     from spaces.finder import routes as finder
+    from spaces.hardening import init_hardening
     from spaces.manage import routes as manage
     from spaces.planning.gaps import routes as gaps
     from spaces.planning.needs import routes as needs
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None):
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_extensions(app)
+    init_hardening(app)
     init_rate_limits(app)
     errors.register(app)
     cli.register(app)

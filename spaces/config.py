@@ -52,6 +52,8 @@ class Config:
     # Where the service is reached: every absolute link (mails, feed links) starts with it, whatever
     # Host header a request carries.
     BASE_URL = os.environ.get("RAUMFINDER_BASE_URL", "http://127.0.0.1:5000")
+    # In production only the base URL's host is answered, and these (comma-separated) besides.
+    EXTRA_TRUSTED_HOSTS = os.environ.get("RAUMFINDER_TRUSTED_HOSTS", "")
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
     # Without it every client has the proxy's address, and shares one rate-limit budget.
     PROXY_HOPS = int(os.environ.get("RAUMFINDER_PROXY_HOPS", "0"))

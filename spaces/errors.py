@@ -4,7 +4,7 @@ The errors themselves are one family in spaces.core.errors; each says its status
 """
 
 from flask import jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from spaces.core.errors import DomainError
 
@@ -41,8 +41,15 @@ def register(app) -> None:
             return jsonify(error=message + " API: Header X-CSRFToken mitsenden oder einen API-Token benutzen."), 400
         return render_template("error.html", status=400, message=message), 400
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(err: SecurityError):
+        # No page of ours: links on it would be built for a host this service does not answer for.
+        return "Diese Adresse gehört nicht zu diesem Dienst.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
+        # The exception's own headers (Allow on a 405, Retry-After on a 429) stay with the answer.
+        headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
         if _wants_json():
-            return jsonify(error=err.description), err.code
-        return render_template("error.html", status=err.code, message=err.description), err.code
+            return jsonify(error=err.description), err.code, headers
+        return render_template("error.html", status=err.code, message=err.description), err.code, headers

@@ -45,6 +45,8 @@ def init_extensions(app) -> None:
     def _csrf():
         from flask_login import current_user
 
+        if request.routing_exception is not None:
+            return  # no such route or method: the 404 or 405 (with Allow) says more than a CSRF error
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return
         if request.path.startswith("/api/") and not current_user.is_authenticated:

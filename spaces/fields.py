@@ -7,12 +7,21 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, SelectMultipleField
+from flask_wtf import FlaskForm
+from wtforms import (
+    DecimalField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from spaces.core import days
+
 REQUIRED = _l("Bitte ausfüllen.")
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # a date outside is a typo (and year 9999 would overflow)
+
 
 
 def squeeze(value):
@@ -33,10 +42,10 @@ def no_control_characters(form, field):
 
 
 def plausible_date(form, field):
-    """Refuse a date outside FIRST_YEAR to LAST_YEAR."""
-    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+    """Refuse a date outside the service's range (spaces.core.days: 2000 to 2099)."""
+    if field.data and not days.plausible(field.data):
         raise ValidationError(gettext("Bitte ein Datum zwischen %(first)s und %(last)s.",
-                                      first=FIRST_YEAR, last=LAST_YEAR))
+                                      first=f"{days.FIRST_DAY:%d.%m.%Y}", last=f"{days.LAST_DAY:%d.%m.%Y}"))
 
 
 class LocalDecimalField(DecimalField):
@@ -68,3 +77,22 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class Form(FlaskForm):
+    """Every form of the service: CSRF (Flask-WTF), no control characters in any text, and single-line
+    text kept single-line.
+
+    Every text field refuses control characters with a German form error (a NUL would break
+    PostgreSQL). A StringField or EmailField (not a password, not a text area) never keeps a line break
+    or repeated spaces: a name with a newline would break the mails that carry it.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            kwargs = unbound_field.kwargs
+            if issubclass(unbound_field.field_class, StringField):
+                options["validators"] = [*(kwargs.get("validators") or ()), no_control_characters]
+                if not issubclass(unbound_field.field_class, (TextAreaField, PasswordField)):
+                    options["filters"] = [squeeze, *(kwargs.get("filters") or ())]
+            return unbound_field.bind(form=form, **options)

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID, Exclud
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo.crs import WGS84
+from spaces.clock import now_utc
 from spaces.core.norms import NORM_SETTINGS
 from spaces.db import db
 
@@ -130,6 +131,9 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(32), default=Role.MEMBER)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # When the person proved the address (the link in the registration mail); None: not yet, cannot book.
+    # Accounts made by an admin, the CLI or an accepted invitation count as proven when made.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=now_utc)
 
     organisations: Mapped[list[Organisation]] = relationship(secondary=memberships, back_populates="members")
 
@@ -428,6 +432,7 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # refused from then on
 
     user: Mapped[User] = relationship()
 

@@ -217,12 +217,17 @@ def session(app):
 @pytest.fixture
 def client(app, session):
     """A test client; rate-limit counters (kept outside the test's transaction) start from zero."""
+    reset_rate_limits()
+    return app.test_client()
+
+
+def reset_rate_limits() -> None:
+    """Forget every rate-limit counter of the test database (they live outside the test's transaction)."""
     from sqlalchemy import text
 
     with db.engine.connect() as conn:
         conn.execute(text("DELETE FROM rate_limits"))
         conn.commit()
-    return app.test_client()
 
 
 @pytest.fixture
@@ -299,6 +304,18 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def wait_until(page, expression: str, timeout: float = 5.0) -> None:
+    """Poll a JavaScript expression until it is truthy. Not page.wait_for_function: that evaluates its
+    predicate with eval() inside the page, which the Content-Security-Policy (rightly) forbids."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The map in a real headless Chromium: markers from the API, filters, popups, nothing loaded from elsewhere."""
 
 import pytest
+from conftest import wait_until
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -63,7 +64,7 @@ def test_map_shows_markers_and_a_popup_with_the_next_free_slot(live_server, wide
     popup.wait_for(timeout=5_000)
     assert "Die Übersee" in popup.inner_text()
     assert "bis 60 Personen" in popup.inner_text()
-    page.wait_for_function("!document.querySelector('.rf-next').textContent.includes('geladen')", timeout=5_000)
+    wait_until(page, "!document.querySelector('.rf-next').textContent.includes('geladen')")
     assert popup.locator(".rf-next").inner_text().startswith(("Nächste freie Zeit", "In den nächsten"))
     assert popup.locator("a").get_attribute("href").startswith("/raeume/")
     page.screenshot(path=f"{artifacts_dir}/map-popup.png", full_page=False)

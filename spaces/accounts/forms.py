@@ -1,7 +1,6 @@
 """Account forms (Flask-WTF: CSRF on every one): login, registration, password reset, invitations."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -11,16 +10,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from spaces.fields import REQUIRED
+from spaces.fields import REQUIRED, Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField(_l("Passwort"), validators=[DataRequired(REQUIRED), Length(max=200)])
     remember = BooleanField(_l("Angemeldet bleiben"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
     display_name = StringField(_l("Ihr Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     organisation = StringField(_l("Name Ihrer Initiative (neu anlegen)"), validators=[Optional(), Length(max=200)])
@@ -30,16 +29,16 @@ class RegisterForm(FlaskForm):
                             validators=[EqualTo("password", _l("Die Passwörter stimmen nicht überein."))])
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
 
 
-class ResetForm(FlaskForm):
+class ResetForm(Form):
     password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(REQUIRED), Length(max=200)])
     confirm = PasswordField(_l("Passwort wiederholen"),
                             validators=[EqualTo("password", _l("Die Passwörter stimmen nicht überein."))])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("E-Mail der Person"), validators=[DataRequired(REQUIRED), Length(max=254)])
     role = SelectField(_l("Rolle"), choices=[("member", _l("Mitglied")), ("space_manager", _l("Raumverwaltung"))])

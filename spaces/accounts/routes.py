@@ -18,7 +18,14 @@ from spaces.outbox import Outgoing
 
 bp = Blueprint("auth", __name__)
 
-LOGIN_LIMIT = "10 per minute;50 per hour"
+LOGIN_LIMIT = "10 per minute;50 per hour"  # per address
+ACCOUNT_LIMIT = "20 per 15 minutes;50 per day"  # failed logins per account, from any number of addresses
+
+
+def _login_account() -> str:
+    """The rate-limit key of a login attempt: the account it names, whatever address it comes from."""
+    # Hashed: any text is a valid key (a NUL included), and the counter table holds no addresses.
+    return "login-account:" + accounts.hash_token((request.form.get("email") or "").strip().lower()[:254])
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,6 +45,8 @@ def _start(user, remember: bool) -> None:
 
 @bp.route("/anmelden", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"], error_message=TOO_MANY)
+@limiter.limit(ACCOUNT_LIMIT, key_func=_login_account, methods=["POST"], error_message=TOO_MANY,
+               deduct_when=lambda response: response.status_code != 302)  # only failures count
 def login():
     """Log in with email and password."""
     form = LoginForm()

@@ -20,6 +20,7 @@ MIN_PASSWORD = 10
 SESSION_LIFETIME = timedelta(days=30)
 RESET_MAX_AGE = 3600  # seconds
 INVITATION_LIFETIME = timedelta(days=14)
+API_TOKEN_LIFETIME = timedelta(days=365)
 # Compared against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -59,7 +60,7 @@ def register(session: Session, *, email: str, display_name: str, password: str,
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError("Mit dieser E-Mail-Adresse gibt es schon ein Konto. Passwort vergessen?", field="email")
     user = User(email=email, display_name=display_name.strip() or email, role=Role.MEMBER,
-                password_hash=generate_password_hash(password))
+                password_hash=generate_password_hash(password), email_verified_at=now_utc())
     if organisation_name.strip():
         user.organisations.append(Organisation(key=f"org-{secrets.token_hex(6)}", name=organisation_name.strip(),
                                                kind="initiative"))
@@ -109,17 +110,18 @@ def user_for_session(session: Session, token: str) -> User | None:
 def create_api_token(session: Session, user: User, name: str) -> str:
     """A new personal API token; shown once, only its hash is kept."""
     token = "rf_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name.strip()[:100] or "API", token_hash=hash_token(token)))
+    session.add(ApiToken(user_id=user.id, name=name.strip()[:100] or "API", token_hash=hash_token(token),
+                         expires_at=now_utc() + API_TOKEN_LIFETIME))
     session.flush()
     return token
 
 
 def user_for_api_token(session: Session, token: str) -> User | None:
-    """The active user of an API token, or None."""
+    """The active user of a live (not expired, not revoked) API token, or None."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None or not row.user.is_active:
-        return None
     now = now_utc()
+    if row is None or row.expires_at <= now or not row.user.is_active:
+        return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         # Not on every request: the row lock would make concurrent requests with one token queue up.
         row.last_used_at = now

@@ -1,7 +1,6 @@
 """Booking forms (Flask-WTF: CSRF on every one): book a slot or a series, decide a request, cancel."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,10 +13,10 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from spaces.fields import REQUIRED
+from spaces.fields import REQUIRED, Form
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     organisation = SelectField(_l("Für"), coerce=int, validators=[InputRequired(REQUIRED)])
     day = DateField(_l("Tag"), validators=[InputRequired(_l("Bitte einen Tag wählen."))])
     starts = TimeField(_l("von"), validators=[InputRequired(_l("Bitte eine Uhrzeit wählen."))])
@@ -37,9 +36,9 @@ class BookingForm(FlaskForm):
     skip_conflicts = BooleanField(_l("Nicht buchbare Termine weglassen, den Rest buchen"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     note = TextAreaField(_l("Notiz an die Gruppe"), validators=[Optional(), Length(max=500)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     rest_of_series = BooleanField(_l("auch alle späteren Termine dieser Reihe"))

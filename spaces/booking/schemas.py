@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from spaces.core.bookability import ALL_CODES
 from spaces.core.recurrence import Frequency, SeriesRequest
 from spaces.finder.schemas import HH_MM_PATTERN, LocalDateTime, says
+from spaces.hardening import MAX_ID
 from spaces.models import BookingStatus
 
 
@@ -38,6 +39,10 @@ def _zero_or_one(value):
 WallTime = Annotated[time, _from_text(time.fromisoformat), WithJsonSchema({"type": "string", "pattern": HH_MM_PATTERN})]
 
 
+#: A row's number: positive and within PostgreSQL's integer (a larger one is a 400, never a database error).
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+
+
 class Body(BaseModel):
     """A JSON body: only the declared fields; a value of the wrong JSON type is refused, not converted."""
 
@@ -47,8 +52,8 @@ class Body(BaseModel):
 class BookingRequest(Body):
     """A slot, or a weekly, biweekly or monthly series, to book (or with `dry_run` only to check)."""
 
-    space_id: StrictInt
-    organisation_id: StrictInt = Field(description="One of your organisations (QM admins: any).")
+    space_id: Id
+    organisation_id: Id = Field(description="One of your organisations (QM admins: any).")
     first_day: Annotated[date, _from_text(date.fromisoformat),
                          says("date: „{value}“ ist kein gültiger Wert (JJJJ-MM-TT).")] = Field(
         alias="date", description="Local date of the (first) slot.")

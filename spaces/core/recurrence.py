@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from dateutil.rrule import weekday as rrule_weekday
 
+from spaces.core import days
 from spaces.core.availability import BERLIN, Interval
 from spaces.core.errors import Unprocessable
 
@@ -206,6 +207,10 @@ class SeriesRequest:
                 )
         if self.count is not None and self.count < 1:
             raise RecurrenceError("Die Anzahl der Termine muss mindestens 1 sein.", "count_too_small")
+        for name in ("first_day", "until"):
+            day = getattr(self, name)
+            if day is not None and not days.plausible(day):
+                raise RecurrenceError(f"Bitte ein Datum {days.range_text()}.", "out_of_range")
         if self.until is not None and self.until < self.first_day:
             raise RecurrenceError(
                 f"Das Enddatum {_de_date(self.until)} liegt vor dem ersten Termin am {_de_date(self.first_day)}.",

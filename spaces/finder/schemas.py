@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from geo.crs import SERVICE_AREA, in_service_area
-from spaces.core import availability
+from spaces.core import availability, days
 from spaces.core.availability import BERLIN
 from spaces.core.errors import BadParameter
 from spaces.extensions import LOCALES
@@ -49,6 +49,8 @@ _COMPLAINTS = {
     "bool_type": "true oder false.",
     "bool_parsing": "true oder false.",
     "string_type": "bitte als Text angeben.",
+    "greater_than_equal": "„{value}“ ist zu klein.",
+    "less_than_equal": "„{value}“ ist zu groß.",
 }
 
 
@@ -259,10 +261,15 @@ def moment(label: str, *, end: bool = False):
         try:
             if len(text) == 10:
                 day = date.fromisoformat(text)
-                return local_day_window(day, day).end if end else local_day_window(day, day).start
-            value = datetime.fromisoformat(text)
+            else:
+                value = datetime.fromisoformat(text)
+                day = value.date()
         except ValueError:
             raise german(f"{label}: „{text}“ ist weder Datum (JJJJ-MM-TT) noch Zeitpunkt (ISO 8601).") from None
+        if not days.plausible(day):
+            raise german(f"{label}: bitte ein Datum {days.range_text()}.")
+        if len(text) == 10:
+            return local_day_window(day, day).end if end else local_day_window(day, day).start
         if value.tzinfo is None:
             raise german(f"{label}: bitte mit Zeitzone angeben, z. B. 2026-12-01T18:00+01:00.")
         return value

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from geo.walking import DETOUR_FACTOR, WALKING_SPEED_M_PER_MIN
 from spaces.core.availability import BERLIN, wall_time_to_utc
+from spaces.core.days import FIRST_DAY, LAST_DAY
 from spaces.core.errors import BadParameter
 from spaces.finder.schemas import (
     FLAG_VALUES,
@@ -34,7 +35,6 @@ MAX_WALK_MINUTES = 120
 DEFAULT_WALK_MINUTES = 15
 MAX_LIMIT = 5000
 DEFAULT_LIMIT = 1000
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from wtforms import (
@@ -28,6 +27,7 @@ from geo.validation import InvalidGeometry, point_from_lonlat
 from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.fields import (
     REQUIRED,
+    Form,
     LocalDecimalField,
     MultiCheckboxField,
     no_control_characters,
@@ -45,7 +45,7 @@ MAX_ADVANCE_DAYS = 3650
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]  # browsers send seconds when a time input has a step below a minute
 
 
-class SpaceForm(FlaskForm):
+class SpaceForm(Form):
     """A space with its place, facts, booking rules and weekly opening hours (fields opens_0 .. closes_6)."""
 
     organisation = SelectField(_l("Träger (Organisation)"), coerce=int, validators=[InputRequired(REQUIRED)])
@@ -204,7 +204,7 @@ def extra_hours(space: Space | None) -> list[OpeningHours]:
     return extra
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(Form):
     """A period in which the space is closed, in local time; without times it spans whole days."""
 
     start_day = DateField(_l("Geschlossen ab (Tag)"),

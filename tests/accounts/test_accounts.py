@@ -21,7 +21,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import make_app, migrated_database
+from conftest import make_app, migrated_database, reset_rate_limits
 from factories import csrf_of
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
@@ -160,7 +160,8 @@ def count(session, model) -> int:
 
 @pytest.fixture
 def client(app, session):
-    """The test client from an address no other test uses."""
+    """The test client from an address no other test uses; per-account counters start from zero."""
+    reset_rate_limits()
     return new_client(app)
 
 
@@ -762,7 +763,7 @@ def test_reset_request_is_rate_limited(client, member, outbox):
 
 
 def test_production_config_sends_secure_cookies(new_app):
-    app = new_app(PRODUCTION=True)
+    app = new_app(PRODUCTION=True, BASE_URL="https://localhost")  # production answers only its own host
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["PREFERRED_URL_SCHEME"] == "https"
@@ -880,3 +881,19 @@ def test_behind_a_proxy_the_client_address_counts_for_rate_limits(own_database_u
     assert attempt("203.0.113.8").status_code == 422  # another client behind the same proxy is not blocked
     with app.app_context():
         db.engine.dispose()
+
+
+def test_forty_wrong_passwords_for_one_account_from_four_addresses_are_stopped(client, session, member):
+    """The per-address limit alone would let 4 addresses try 40 times; the per-account limit stops it."""
+    statuses = []
+    for _ in range(4):
+        browser = new_client(client.application)
+        token = form_token(browser, "/anmelden")
+        statuses += [browser.post("/anmelden", data={"csrf_token": token, "email": member.email,
+                                                     "password": "falsches-passwort"}).status_code
+                     for _ in range(10)]
+    assert statuses[:20] == [422] * 20 and set(statuses[20:]) == {429}
+    # Another account is not affected.
+    accounts.register(session, email="andere@example.org", display_name="Andere", password=PASSWORD)
+    session.commit()
+    assert login(new_client(client.application), "andere@example.org").status_code == 302

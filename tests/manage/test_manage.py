@@ -12,6 +12,7 @@ import uuid
 from datetime import time, timedelta
 
 import pytest
+from conftest import wait_until
 from factories import create_booking, create_organisation, csrf_of, make_manager
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
@@ -491,22 +492,22 @@ def test_a_click_on_the_map_fills_latitude_and_longitude(live_server, browser, a
         page.wait_for_url(live_server.url + "/")
         page.goto(live_server.url + "/verwaltung/raeume/neu")
         page.wait_for_selector(".folium-map[data-ready='1']", timeout=15_000)
-        page.wait_for_function(
-            "Object.keys(window).some(k => /^map_[0-9a-f]+$/.test(k) && window[k] && window[k]._loaded)")
+        wait_until(page, "Object.keys(window).some(k => /^map_[0-9a-f]+$/.test(k) && window[k] && window[k]._loaded)",
+                   timeout=15)
         return context, page, errors, requests
 
     context, page, errors, requests = logged_in_page({"width": 1280, "height": 900})
     try:
         assert page.input_value("#lat") == "" and page.input_value("#lon") == ""
         page.locator(".folium-map").click(position={"x": 200, "y": 120})
-        page.wait_for_function("document.getElementById('lat').value !== ''", timeout=5_000)
+        wait_until(page, "document.getElementById('lat').value !== ''")
         lat, lon = float(page.input_value("#lat")), float(page.input_value("#lon"))
         assert 52.2 < lat < 52.6 and 9.5 < lon < 10.0, (lat, lon)
         assert page.locator(".leaflet-overlay-pane path").count() == 1  # the marker
         # a second click moves the point (and the one marker)
         first = page.input_value("#lon")
         page.locator(".folium-map").click(position={"x": 300, "y": 200})
-        page.wait_for_function(f"document.getElementById('lon').value !== '{first}'", timeout=5_000)
+        wait_until(page, f"document.getElementById('lon').value !== '{first}'")
         assert float(page.input_value("#lon")) > lon and float(page.input_value("#lat")) < lat
         assert page.locator(".leaflet-overlay-pane path").count() == 1
         page.screenshot(path=f"{artifacts_dir}/manage-new-space.png", full_page=True)
@@ -532,7 +533,7 @@ def test_a_closure_in_an_implausible_year_is_refused(client, session, manager, w
         "closure-csrf_token": page_token(client, url), "closure-start_day": "1999-12-31", "closure-start_time": "",
         "closure-end_day": "9999-01-01", "closure-end_time": "", "closure-reason": ""})
     assert response.status_code == 422
-    assert response.get_data(as_text=True).count("Bitte ein Datum zwischen 2000 und 2100.") == 2
+    assert response.get_data(as_text=True).count("Bitte ein Datum zwischen 01.01.2000 und 31.12.2099.") == 2
     committed(session)
     assert session.scalar(select(func.count()).select_from(Closure).filter_by(space_id=win_space.id)) == 0
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 from factories import create_organisation, csrf_of, make_manager
 from geoalchemy2.shape import to_shape
 from sqlalchemy import delete, func, select
@@ -313,7 +314,7 @@ def test_bad_numbers_and_a_taken_name_in_the_form(logged_in, session):
         ({"persons_per_home": "11"}, "über 0 und höchstens 10"),
         ({"persons_per_home": "NaN"}, "Bitte eine Zahl"),
         ({"status": "gone"}, "Not a valid choice"),
-        ({"move_in": "9999-01-01"}, "zwischen 2000 und 2100"),
+        ({"move_in": "9999-01-01"}, "zwischen 01.01.2000 und 31.12.2099"),
     ]:
         response = submit(logged_in, NEW, phase_form(name=changes.pop("name", "Zweiter"), **changes))
         assert response.status_code == 422, changes
@@ -422,7 +423,7 @@ def test_draw_a_phase_on_the_map(live_server, browser, artifacts_dir):
             page.mouse.click(box["x"] + x, box["y"] + y)
             page.wait_for_timeout(150)
         page.mouse.click(box["x"] + corners[0][0], box["y"] + corners[0][1])  # close the ring
-        page.wait_for_function("document.getElementById('geometry').value !== ''", timeout=5_000)
+        wait_until(page, "document.getElementById('geometry').value !== ''")
         geometry = json.loads(page.input_value("#geometry"))
         assert geometry["type"] == "Polygon"
         ring = geometry["coordinates"][0]
@@ -431,8 +432,7 @@ def test_draw_a_phase_on_the_map(live_server, browser, artifacts_dir):
 
         page.fill("#name", name)
         page.fill("#homes", "120")
-        page.wait_for_function(
-            "document.getElementById('residents-computed').textContent.includes('= 240.')", timeout=5_000)
+        wait_until(page, "document.getElementById('residents-computed').textContent.includes('= 240.')")
         page.screenshot(path=f"{artifacts_dir}/phases-draw.png", full_page=True)
         page.click("form.form button[type=submit]")
         page.wait_for_url(live_server.url + LIST)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired, ValidationError
 
 from spaces.core.norms import NORM_SETTINGS
-from spaces.fields import LocalDecimalField
+from spaces.fields import Form, LocalDecimalField
 
 
 class NormNumberField(LocalDecimalField):
@@ -31,7 +30,7 @@ def _in_range(setting):
     return check
 
 
-class NormForm(FlaskForm):
+class NormForm(Form):
     """Every setting of the provision norm, as a number within its range."""
 
 

@@ -6,16 +6,15 @@ from datetime import timedelta
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from spaces.clock import today_local
-from spaces.fields import REQUIRED, MultiCheckboxField
+from spaces.fields import REQUIRED, Form, MultiCheckboxField
 from spaces.labels import EQUIPMENT, WEEKDAYS
 
 
-class NeedForm(FlaskForm):
+class NeedForm(Form):
     organisation = SelectField(_l("Für"), coerce=int, validators=[InputRequired(REQUIRED)])
     title = StringField(_l("Wofür? (z. B. Chorprobe)"), validators=[InputRequired(REQUIRED), Length(max=200)])
     group_size = IntegerField(_l("Personen"), validators=[InputRequired(REQUIRED),

@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping
@@ -17,13 +16,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from geo.phase_upload import MAX_BYTES, MAX_COUNT, MAX_PERSONS_PER_HOME, PhaseUploadError, parse_phase_upload
 from spaces.core.gaps import residents_when_full
-from spaces.fields import REQUIRED, LocalDecimalField, no_control_characters, plausible_date, squeeze
+from spaces.fields import REQUIRED, Form, LocalDecimalField, no_control_characters, plausible_date, squeeze
 from spaces.labels import PHASE_STATUS
 from spaces.models import ConstructionPhase, PhaseStatus
 from spaces.planning.phases.service import DEFAULT_PERSONS_PER_HOME, stored_persons
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("GeoJSON-Datei"))
     geojson = TextAreaField(_l("… oder GeoJSON hier einfügen"))
 
@@ -45,7 +44,7 @@ def _positive_persons(form, field):
 COUNT_RANGE = NumberRange(0, MAX_COUNT, _l("Bitte eine ganze Zahl von 0 bis 1.000.000 angeben."))
 
 
-class PhaseForm(FlaskForm):
+class PhaseForm(Form):
     name = StringField(_l("Name des Bauabschnitts"), filters=[squeeze],
                        validators=[DataRequired(REQUIRED), Length(max=200), no_control_characters])
     quartier = StringField(_l("Quartier"), filters=[squeeze],
