@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from spaces.clock import now_utc
-from spaces.core.errors import Unprocessable
+from spaces.core.errors import NotFound, Unprocessable
 from spaces.models import ApiToken, Invitation, Organisation, Role, User, UserSession, memberships
 
 MIN_PASSWORD = 10
@@ -108,12 +108,34 @@ def user_for_session(session: Session, token: str) -> User | None:
 
 
 def create_api_token(session: Session, user: User, name: str) -> str:
-    """A new personal API token; shown once, only its hash is kept."""
+    """A new personal API token (a year valid); shown once, only its hash is kept."""
+    return issue_api_token(session, user, name)[1]
+
+
+def issue_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new personal API token: the stored row (name, expiry) and the token, which is shown only once."""
     token = "rf_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name.strip()[:100] or "API", token_hash=hash_token(token),
-                         expires_at=now_utc() + API_TOKEN_LIFETIME))
+    row = ApiToken(user_id=user.id, name=name.strip()[:100] or "API", token_hash=hash_token(token),
+                   created_at=now_utc(), expires_at=now_utc() + API_TOKEN_LIFETIME)
+    session.add(row)
     session.flush()
-    return token
+    return row, token
+
+
+def api_tokens(session: Session, user: User) -> list[ApiToken]:
+    """The user's live API tokens, newest first (expired ones are not listed: they no longer work)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at > now_utc())
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """End one of the user's API tokens for good; NotFound for another person's or an unknown one."""
+    row = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if row is None:
+        raise NotFound("Diesen API-Token gibt es nicht (mehr).")
+    session.delete(row)
+    session.flush()
+    return row
 
 
 def user_for_api_token(session: Session, token: str) -> User | None:

@@ -147,6 +147,28 @@ def create_token():
     if current_user.session_token is None:
         raise rules.Forbidden("API-Tokens gibt es nur in einer angemeldeten Sitzung, nicht per Token.")
     body = _body(TokenRequest)
-    token = accounts.create_api_token(db.session, current_user, body.name)
+    row, token = accounts.issue_api_token(db.session, current_user, body.name)
+    answer = token_json(row) | {"token": token}
     db.session.commit()
-    return jsonify(token=token), 201
+    return jsonify(answer), 201
+
+
+@bp.get("/tokens")
+def list_tokens():
+    """My live API tokens (names and dates, never the tokens themselves)."""
+    return jsonify(tokens=[token_json(row) for row in accounts.api_tokens(db.session, current_user)])
+
+
+@bp.delete("/tokens/<int:token_id>")
+def revoke_token(token_id: int):
+    """Revoke one of my API tokens: it stops working at once (a token may revoke itself)."""
+    row = accounts.revoke_api_token(db.session, current_user, token_id)
+    answer = token_json(row)
+    db.session.commit()
+    return jsonify(revoked=answer)
+
+
+def token_json(row) -> dict:
+    return {"id": row.id, "name": row.name, "created_at": local_iso(row.created_at),
+            "last_used_at": local_iso(row.last_used_at) if row.last_used_at else None,
+            "expires_at": local_iso(row.expires_at)}

@@ -185,7 +185,29 @@ class Cancelled(BaseModel):
     cancelled: list[Booking]
 
 
-class Token(BaseModel):
+class TokenInfo(BaseModel):
+    """A personal API token as listed: never the token itself, which only its maker saw once."""
+
+    id: int
+    name: str
+    created_at: LocalDateTime
+    last_used_at: LocalDateTime | None = Field(description="Roughly: updated at most every 5 minutes.")
+    expires_at: LocalDateTime = Field(description="Refused from then on.")
+
+
+class Token(TokenInfo):
     """A new API token: send it as `Authorization: Bearer <token>`; it is shown only this once."""
 
     token: str
+
+
+class TokenList(BaseModel):
+    """My live API tokens, newest first."""
+
+    tokens: list[TokenInfo]
+
+
+class Revoked(BaseModel):
+    """The token that no longer works."""
+
+    revoked: TokenInfo

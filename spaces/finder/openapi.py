@@ -46,6 +46,7 @@ class PathParameters(BaseModel):
         "Number of the space. An unknown number answers 404 with a German message; a path that is not a "
         "non-negative integer matches no route (404 with Werkzeug's English text)."))
     booking_id: int = Field(ge=0, description="Number of the booking.")
+    token_id: int = Field(ge=0, description="Number of the API token (from GET /api/tokens).")
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,15 @@ OPERATIONS = (
         body=booking.TokenRequest, security=({"session": []},),
         answers={201: Answer(booking.Token, "The token; send it as `Authorization: Bearer <token>`."),
                  400: bad("name: bitte als Text angeben."), 401: UNAUTHORIZED, 403: FORBIDDEN}),
+    Operation(
+        "get", "/api/tokens", "listTokens", "bookings", "My live API tokens (never the tokens themselves)",
+        security=AUTH, answers={200: Answer(booking.TokenList, "The tokens, newest first."), 401: UNAUTHORIZED}),
+    Operation(
+        "delete", "/api/tokens/{token_id}", "revokeToken", "bookings", "Revoke one of my API tokens",
+        description="The token stops working at once. Tokens also expire a year after they were made.",
+        security=AUTH,
+        answers={200: Answer(booking.Revoked, "The revoked token."), 401: UNAUTHORIZED,
+                 404: Answer(Error, "No such token, or another person's.", ("Diesen API-Token gibt es nicht (mehr).",))}),
     Operation(
         "get", "/api/openapi.json", "getOpenAPI", "meta", "This document",
         answers={200: Answer(OpenAPIDocument, "The OpenAPI 3.1 document of the API.")}),

@@ -838,6 +838,49 @@ def test_api_token_only_from_a_logged_in_session(client, app, session, member):
     assert new_client(app).get("/api/bookings", headers={"Authorization": f"Bearer {new_token}"}).status_code == 200
 
 
+def test_api_tokens_are_named_listed_and_revocable(client, app, session, member):
+    assert login(client, member.email).status_code == 302
+    csrf = {"X-CSRFToken": csrf_of(client.get("/meine-buchungen"))}
+    created = client.post("/api/tokens", json={"name": "Kalender-Skript"}, headers=csrf).get_json()
+    assert created["name"] == "Kalender-Skript" and created["last_used_at"] is None
+    other = client.post("/api/tokens", json={"name": "Zweiter"}, headers=csrf).get_json()
+    bearer = {"Authorization": f"Bearer {created['token']}"}
+    script = new_client(app)
+
+    listed = script.get("/api/tokens", headers=bearer).get_json()["tokens"]
+    assert [t["name"] for t in listed] == ["Zweiter", "Kalender-Skript"]  # newest first
+    assert all("token" not in t for t in listed), "a listed token never shows the secret again"
+    assert listed[1]["expires_at"].startswith(str(now_utc().year + 1))
+
+    # someone else cannot see or revoke them
+    stranger = accounts.register(session, email="fremd@example.org", display_name="Fremd", password=PASSWORD)
+    stranger_bearer = {"Authorization": f"Bearer {accounts.create_api_token(session, stranger, 'x')}"}
+    assert [t["name"] for t in script.get("/api/tokens", headers=stranger_bearer).get_json()["tokens"]] == ["x"]
+    assert script.delete(f"/api/tokens/{created['id']}", headers=stranger_bearer).status_code == 404
+    assert script.get("/api/bookings", headers=bearer).status_code == 200
+
+    # revoked from the browser session (with CSRF), it stops working at once
+    assert client.delete(f"/api/tokens/{created['id']}").status_code == 400  # no X-CSRFToken
+    revoked = client.delete(f"/api/tokens/{created['id']}", headers=csrf)
+    assert revoked.status_code == 200 and revoked.get_json()["revoked"]["name"] == "Kalender-Skript"
+    assert script.get("/api/bookings", headers=bearer).status_code == 401
+    assert client.delete(f"/api/tokens/{created['id']}", headers=csrf).status_code == 404
+    # a token may revoke itself
+    own = {"Authorization": f"Bearer {other['token']}"}
+    assert script.delete(f"/api/tokens/{other['id']}", headers=own).status_code == 200
+    assert script.get("/api/tokens", headers=own).status_code == 401
+
+
+def test_api_tokens_expire_after_a_year(client, session, member, clock):
+    token = accounts.create_api_token(session, member, "Skript")
+    bearer = {"Authorization": f"Bearer {token}"}
+    clock.advance(timedelta(days=364))
+    assert client.get("/api/bookings", headers=bearer).status_code == 200
+    clock.advance(timedelta(days=1, seconds=1))
+    assert client.get("/api/bookings", headers=bearer).status_code == 401
+    assert accounts.api_tokens(session, member) == []
+
+
 def test_wrong_bearer_token_does_not_fall_back_to_the_cookie_without_csrf(client, session, member):
     assert login(client, member.email).status_code == 302
     response = client.post("/api/tokens", headers={"Authorization": "Bearer rf_falsch"}, json={"name": "x"})
