@@ -182,7 +182,8 @@ OPERATIONS = (
         description="The token stops working at once. Tokens also expire a year after they were made.",
         security=AUTH,
         answers={200: Answer(booking.Revoked, "The revoked token."), 401: UNAUTHORIZED,
-                 404: Answer(Error, "No such token, or another person's.", ("Diesen API-Token gibt es nicht (mehr).",))}),
+                 404: Answer(Error, "No such token, or another person's.",
+                             ("Diesen API-Token gibt es nicht (mehr).",))}),
     Operation(
         "get", "/api/openapi.json", "getOpenAPI", "meta", "This document",
         answers={200: Answer(OpenAPIDocument, "The OpenAPI 3.1 document of the API.")}),
