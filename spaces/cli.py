@@ -25,6 +25,18 @@ def mail_deliver(limit: int):
     click.echo(f"{sent} Mails zugestellt, {waiting} warten noch.")
 
 
+@users.command("prune")
+def users_prune():
+    """Delete what can no longer be used (for cron, e.g. daily): expired login sessions and API tokens,
+    old invitations, accounts whose e-mail address was not confirmed within 30 days."""
+    from spaces.accounts.service import prune
+
+    done = prune(db.session)
+    db.session.commit()
+    click.echo(f"Gelöscht: {done.sessions} abgelaufene Anmeldungen, {done.api_tokens} abgelaufene API-Tokens, "
+               f"{done.invitations} alte Einladungen, {done.unconfirmed_accounts} unbestätigte Konten.")
+
+
 @demo.command("load")
 def demo_load():
     """Load (or refresh) the Hannover demo data; running it twice changes nothing."""

@@ -134,6 +134,8 @@ class User(db.Model):
     # When the person proved the address (the link in the registration mail); None: not yet, cannot book.
     # Accounts made by an admin, the CLI or an accepted invitation count as proven when made.
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=now_utc)
+    # The initiative named at registration, created once the address is confirmed.
+    pending_organisation: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     organisations: Mapped[list[Organisation]] = relationship(secondary=memberships, back_populates="members")
 

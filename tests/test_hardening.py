@@ -5,6 +5,7 @@ spaces.fields.Form, spaces.core.days)."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import make_app
@@ -77,6 +78,12 @@ def test_a_newline_in_a_group_name_is_made_one_line_and_invitations_still_go_out
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     user = session.scalar(select(User).filter_by(email="neu@example.org"))
     assert user.display_name == "Neu Bcc: evil@example.org"
+    [mail] = session.scalars(select(OutboxMail).filter_by(recipient="neu@example.org")).all()
+    assert "\n" not in mail.subject and "Neu Bcc: evil@example.org" in mail.body
+    path = urlsplit(re.search(r"https?://\S+", mail.body).group()).path
+    confirmed = client.post(path, data={"csrf_token": csrf_of(client.get(path)), "password": "ein-langes-passwort"})
+    assert confirmed.status_code == 302
+    session.expire_all()
     assert user.organisations[0].name == "Chor Bcc: evil@example.org"
     invite = client.get(f"/organisationen/{user.organisations[0].id}/einladen")
     sent = client.post(f"/organisationen/{user.organisations[0].id}/einladen",

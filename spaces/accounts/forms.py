@@ -29,6 +29,11 @@ class RegisterForm(Form):
                             validators=[EqualTo("password", _l("Die Passwörter stimmen nicht überein."))])
 
 
+class ConfirmForm(Form):
+    password = PasswordField(_l("Ihr Passwort (wie bei der Registrierung)"),
+                             validators=[DataRequired(REQUIRED), Length(max=200)])
+
+
 class ResetRequestForm(Form):
     email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
 

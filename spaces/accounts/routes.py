@@ -8,12 +8,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from spaces import outbox
 from spaces.accounts import service as accounts
-from spaces.accounts.forms import InviteForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm
+from spaces.accounts.forms import ConfirmForm, InviteForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm
 from spaces.accounts.ratelimit import TOO_MANY, limiter
 from spaces.accounts.service import AccountError
 from spaces.db import db
 from spaces.links import absolute_url
-from spaces.models import Organisation
+from spaces.models import Organisation, User
 from spaces.outbox import Outgoing
 
 bp = Blueprint("auth", __name__)
@@ -37,6 +37,25 @@ def _safe_next(target: str | None) -> str:
     return url_for("finder.index")
 
 
+def _confirmation_mail(user: User, next_path: str) -> Outgoing:
+    token = accounts.verification_token(user, current_app.config["SECRET_KEY"], next_path)
+    link = absolute_url("auth.confirm", token=token)
+    return Outgoing(user.email, "Raumfinder: E-Mail-Adresse bestätigen",
+                    f"Hallo {user.display_name},\n\nbitte bestätigen Sie mit diesem Link Ihre E-Mail-Adresse "
+                    f"(eine Woche gültig); danach können Sie sich anmelden und Räume buchen:\n{link}\n\n"
+                    "Wenn Sie sich nicht beim Raumfinder registriert haben, ignorieren Sie diese Mail: "
+                    "ohne Bestätigung wird das Konto nach 30 Tagen gelöscht.")
+
+
+def _already_registered_mail(user: User) -> Outgoing:
+    return Outgoing(user.email, "Raumfinder: Sie haben schon ein Konto",
+                    f"Hallo {user.display_name},\n\ngerade wollte jemand (vielleicht Sie) mit dieser Adresse ein "
+                    "Konto beim Raumfinder anlegen. Sie haben schon eins:\n\n"
+                    f"Anmelden: {absolute_url('auth.login')}\n"
+                    f"Passwort vergessen: {absolute_url('auth.reset_request')}\n\n"
+                    "Wenn Sie das nicht waren, ignorieren Sie diese Mail; an Ihrem Konto hat sich nichts geändert.")
+
+
 def _start(user, remember: bool) -> None:
     session.clear()  # a new session at login: nothing from before survives
     user.session_token = accounts.open_session(db.session, user)
@@ -54,6 +73,11 @@ def login():
         user = accounts.authenticate(db.session, form.email.data, form.password.data)
         if user is None:
             form.password.errors.append("E-Mail oder Passwort stimmt nicht.")
+        elif user.email_verified_at is None:  # the right password: telling its owner is no leak
+            outbox.commit_and_deliver([_confirmation_mail(user, _safe_next(request.args.get("next")))])
+            form.email.errors.append(gettext(
+                "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse: Wir haben Ihnen den Link noch einmal an "
+                "%(email)s geschickt.", email=user.email))
         else:
             target = _safe_next(request.args.get("next"))
             _start(user, form.remember.data)
@@ -78,20 +102,51 @@ def logout():
 @bp.route("/registrieren", methods=["GET", "POST"])
 @limiter.limit("5 per minute;20 per hour", methods=["POST"], error_message=TOO_MANY)
 def register():
-    """Create an account (and, if named, a new initiative)."""
+    """Create an account (and, once the address is confirmed, a new initiative).
+
+    The answer is the same whether the address is new or already has an account: a mail is on its
+    way, either with the confirmation link or telling the owner they already have an account.
+    """
     form = RegisterForm()
+    next_path = _safe_next(request.args.get("next"))
     if form.validate_on_submit():
         try:
-            user = accounts.register(db.session, email=form.email.data, display_name=form.display_name.data,
-                                     password=form.password.data, organisation_name=form.organisation.data or "")
+            signup = accounts.sign_up(db.session, email=form.email.data, display_name=form.display_name.data,
+                                      password=form.password.data, organisation_name=form.organisation.data or "")
         except AccountError as err:
             getattr(form, err.field or "email").errors.append(err.message)
         else:
+            mail = _already_registered_mail(signup.user) if signup.existing else _confirmation_mail(signup.user,
+                                                                                                   next_path)
+            outbox.commit_and_deliver([mail])
+            flash(gettext("Fast geschafft: Wir haben Ihnen eine Mail an %(email)s geschickt. Bitte bestätigen Sie "
+                          "darin Ihre Adresse, dann können Sie sich anmelden.", email=signup.user.email))
+            return redirect(url_for("auth.login", next=request.args.get("next") or None))
+    return render_template("auth/register.html", form=form), 200 if request.method == "GET" or not form.errors else 422
+
+
+@bp.route("/konto/bestaetigen/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], error_message=TOO_MANY)
+def confirm(token: str):
+    """Confirm the address from the registration mail: with the password of that registration, so a
+    link alone (forwarded, or from someone who registered another person's address) logs nobody in."""
+    found = accounts.unconfirmed_for_token(db.session, token, current_app.config["SECRET_KEY"])
+    if found is None:
+        abort(404, description="Dieser Link ist abgelaufen, wurde schon benutzt oder durch eine neuere "
+                               "Registrierung ersetzt. Melden Sie sich an: Dann schicken wir einen neuen.")
+    user, next_path = found
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not accounts.password_matches(user, form.password.data):
+            form.password.errors.append(gettext("Das Passwort stimmt nicht."))
+        else:
+            accounts.confirm_email(user)
             _start(user, remember=False)
             db.session.commit()
-            flash(gettext("Willkommen! Ihr Konto ist angelegt."))
-            return redirect(url_for("finder.index"))
-    return render_template("auth/register.html", form=form), 200 if request.method == "GET" or not form.errors else 422
+            flash(gettext("Ihre E-Mail-Adresse ist bestätigt. Willkommen!"))
+            return redirect(_safe_next(next_path))
+    status = 200 if request.method == "GET" or not form.errors else 422
+    return render_template("auth/confirm.html", form=form, email=user.email), status
 
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
@@ -127,6 +182,7 @@ def reset(token: str):
         except AccountError as err:
             form.password.errors.append(err.message)
         else:
+            accounts.confirm_email(user)  # the link came to this mailbox: the address is proven
             accounts.close_all_sessions(db.session, user)
             _start(user, remember=False)
             db.session.commit()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,10 +20,24 @@ from spaces.models import ApiToken, Invitation, Organisation, Role, User, UserSe
 MIN_PASSWORD = 10
 SESSION_LIFETIME = timedelta(days=30)
 RESET_MAX_AGE = 3600  # seconds
+VERIFY_MAX_AGE = 7 * 24 * 3600  # seconds: the link in the registration mail
+UNVERIFIED_LIFETIME = timedelta(days=30)  # then an account whose address was never confirmed is deleted
+MAX_LIVE_SESSIONS = 20  # per account: the oldest ends when a 21st login starts
 INVITATION_LIFETIME = timedelta(days=14)
 API_TOKEN_LIFETIME = timedelta(days=365)
 # Compared against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class _ClockedSigner(TimestampSigner):
+    """Signatures whose age is read from the service's one clock (spaces.clock), not the system's."""
+
+    def get_timestamp(self) -> int:
+        return int(now_utc().timestamp())
+
+
+class _Serializer(URLSafeTimedSerializer):
+    default_signer = _ClockedSigner
 
 
 class AccountError(Unprocessable):
@@ -52,9 +67,14 @@ def check_password(password: str, email: str = "") -> None:
         raise AccountError("Das Passwort darf nicht die E-Mail-Adresse sein.", field="password")
 
 
+def _new_initiative(name: str) -> Organisation:
+    return Organisation(key=f"org-{secrets.token_hex(6)}", name=name.strip(), kind="initiative")
+
+
 def register(session: Session, *, email: str, display_name: str, password: str,
              organisation_name: str = "") -> User:
-    """A new member account, with a new initiative when one is named."""
+    """A new member account with a confirmed address (admins, the CLI, tests), with a new initiative
+    when one is named. People registering themselves go through `sign_up` and confirm by mail."""
     email = normalise_email(email)
     check_password(password, email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -62,15 +82,88 @@ def register(session: Session, *, email: str, display_name: str, password: str,
     user = User(email=email, display_name=display_name.strip() or email, role=Role.MEMBER,
                 password_hash=generate_password_hash(password), email_verified_at=now_utc())
     if organisation_name.strip():
-        user.organisations.append(Organisation(key=f"org-{secrets.token_hex(6)}", name=organisation_name.strip(),
-                                               kind="initiative"))
+        user.organisations.append(_new_initiative(organisation_name))
     session.add(user)
     session.flush()
     return user
 
 
+@dataclass(frozen=True)
+class SignUp:
+    """What a registration did. The person registering is told the same either way (a mail is on its
+    way), so the form never says whether an address has an account."""
+
+    user: User
+    existing: bool  # the address already had a confirmed account: nothing was changed, its owner is told
+
+
+def sign_up(session: Session, *, email: str, display_name: str, password: str,
+            organisation_name: str = "") -> SignUp:
+    """Self-registration: an account that cannot log in until the address is confirmed (`confirm_email`).
+
+    Registering again with an address that was never confirmed replaces the earlier attempt (name,
+    password, initiative), and the earlier link stops working: whoever owns the mailbox and knows
+    the latest password decides. A confirmed account is left untouched.
+    """
+    email = normalise_email(email)
+    check_password(password, email)
+    password_hash = generate_password_hash(password)  # hashed either way: both answers take as long
+    user = session.scalar(select(User).where(User.email == email).with_for_update())
+    if user is not None and user.email_verified_at is not None:
+        return SignUp(user, existing=True)
+    if user is None:
+        user = User(email=email, role=Role.MEMBER, created_at=now_utc())
+        session.add(user)
+    user.display_name = display_name.strip() or email
+    user.password_hash = password_hash
+    user.pending_organisation = organisation_name.strip()[:200]
+    session.flush()
+    # After the INSERT: a None given to the constructor would be replaced by the column's default
+    # (accounts made by admins count as confirmed).
+    user.email_verified_at = None
+    session.flush()
+    return SignUp(user, existing=False)
+
+
+def _verify_serializer(secret: str) -> URLSafeTimedSerializer:
+    return _Serializer(secret, salt="verify-email")
+
+
+def verification_token(user: User, secret: str, next_path: str = "") -> str:
+    """A signed token for the link in the registration mail (a week valid). It names the password
+    of that registration, so registering again makes older links worthless."""
+    return _verify_serializer(secret).dumps({"uid": user.id, "ph": user.password_hash[-16:], "next": next_path})
+
+
+def unconfirmed_for_token(session: Session, token: str, secret: str) -> tuple[User, str] | None:
+    """The unconfirmed account a registration link belongs to and the page to go on to, or None
+    when the link is forged, older than a week, superseded or already used."""
+    try:
+        data = _verify_serializer(secret).loads(token, max_age=VERIFY_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    user = session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
+    if user is None or user.email_verified_at is not None or user.password_hash[-16:] != data.get("ph"):
+        return None
+    return user, str(data.get("next") or "")
+
+
+def confirm_email(user: User) -> None:
+    """The address is proven: the account can log in, and the initiative named at registration exists."""
+    if user.email_verified_at is None:
+        user.email_verified_at = now_utc()
+    if user.pending_organisation:
+        user.organisations.append(_new_initiative(user.pending_organisation))
+        user.pending_organisation = ""
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
+    """The active user with this email and password, or None. The address may still be unconfirmed:
+    the caller refuses the login then (and sends the link again)."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
@@ -86,7 +179,17 @@ def set_password(user: User, password: str) -> None:
 
 
 def open_session(session: Session, user: User) -> str:
-    """A new login session; returns the token the browser keeps."""
+    """A new login session; returns the token the browser keeps.
+
+    The user's expired sessions go, and of the live ones at most MAX_LIVE_SESSIONS stay (the oldest
+    end), so logging in again and again does not grow the table.
+    """
+    if user.email_verified_at is None:
+        raise AccountError("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse.", field="email")
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= now_utc()))
+    keep = (select(UserSession.id).where(UserSession.user_id == user.id)
+            .order_by(UserSession.expires_at.desc(), UserSession.id.desc()).limit(MAX_LIVE_SESSIONS - 1))
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.id.not_in(keep)))
     token = secrets.token_urlsafe(32)
     session.add(UserSession(user_id=user.id, token_hash=hash_token(token), expires_at=now_utc() + SESSION_LIFETIME))
     session.flush()
@@ -101,7 +204,7 @@ def user_by_email(session: Session, email: str) -> User | None:
 def user_for_session(session: Session, token: str) -> User | None:
     """The user of a live login session, or None when it ended or expired."""
     row = session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
-    if row is None or row.expires_at <= now_utc() or not row.user.is_active:
+    if row is None or row.expires_at <= now_utc() or not row.user.is_active or row.user.email_verified_at is None:
         return None
     row.user.session_token = token
     return row.user
@@ -142,7 +245,7 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     """The active user of a live (not expired, not revoked) API token, or None."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     now = now_utc()
-    if row is None or row.expires_at <= now or not row.user.is_active:
+    if row is None or row.expires_at <= now or not row.user.is_active or row.user.email_verified_at is None:
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         # Not on every request: the row lock would make concurrent requests with one token queue up.
@@ -165,7 +268,7 @@ def close_all_sessions(session: Session, user: User) -> None:
 
 
 def _reset_serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="password-reset")
+    return _Serializer(secret, salt="password-reset")
 
 
 def reset_token(user: User, secret: str) -> str:
@@ -243,3 +346,26 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> O
 def expired_before(moment: datetime):
     """Criterion for cleanup: sessions that expired before `moment`."""
     return UserSession.expires_at < moment
+
+
+@dataclass(frozen=True)
+class Pruned:
+    sessions: int
+    api_tokens: int
+    invitations: int
+    unconfirmed_accounts: int
+
+
+def prune(session: Session) -> Pruned:
+    """Delete what can no longer be used: expired login sessions and API tokens, invitations that
+    expired or were accepted more than INVITATION_LIFETIME ago, and accounts whose address was not
+    confirmed within UNVERIFIED_LIFETIME (they own nothing: nothing can be done before confirming)."""
+    now = now_utc()
+    sessions = session.execute(delete(UserSession).where(UserSession.expires_at <= now)).rowcount
+    tokens = session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount
+    invitations = session.execute(delete(Invitation).where(
+        (Invitation.expires_at <= now - INVITATION_LIFETIME)
+        | (Invitation.accepted_at <= now - INVITATION_LIFETIME))).rowcount
+    accounts = session.execute(delete(User).where(
+        User.email_verified_at.is_(None), User.created_at <= now - UNVERIFIED_LIFETIME)).rowcount
+    return Pruned(sessions, tokens, invitations, accounts)

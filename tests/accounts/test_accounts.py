@@ -209,11 +209,28 @@ def new_app(own_database_url):
 # ---------------------------------------------------------------------------- registration
 
 
-def test_registration_creates_member_with_hashed_password_and_initiative(client, session):
+CONFIRM_FLASH = "Fast geschafft: Wir haben Ihnen eine Mail an"
+
+
+def confirmation_link(outbox, email: str) -> str:
+    """The path of the latest confirmation link mailed to `email`."""
+    mails = [m for m in outbox if m["To"] == email and "bestätigen" in m["Subject"]]
+    assert mails, [m["Subject"] for m in outbox]
+    path = urlsplit(link_in(mails[-1])).path
+    assert path.startswith("/konto/bestaetigen/")
+    return path
+
+
+def confirm(client, path: str, password: str = PASSWORD):
+    return client.post(path, data={"csrf_token": form_token(client, path), "password": password})
+
+
+def test_registration_waits_for_the_confirmed_address_then_creates_the_initiative(client, app, session, outbox):
     response = register_form(client, email="  Ada.Lovelace@Example.ORG ", display_name="Ada",
                              organisation="Nachbarschaftsgarten Linden")
     assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/"
+    assert urlsplit(response.headers["Location"]).path == "/anmelden"
+    assert CONFIRM_FLASH in client.get(response.headers["Location"]).get_data(as_text=True)
 
     user = session.scalar(select(User).where(User.email == "ada.lovelace@example.org"))
     assert user is not None, "the email is stored normalised (trimmed, lower case)"
@@ -221,32 +238,114 @@ def test_registration_creates_member_with_hashed_password_and_initiative(client,
     assert user.password_hash != PASSWORD and PASSWORD not in user.password_hash
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
     assert check_password_hash(user.password_hash, PASSWORD)
-    assert [(o.name, o.kind) for o in user.organisations] == [("Nachbarschaftsgarten Linden", "initiative")]
+    assert user.email_verified_at is None and user.organisations == [], "nothing before the address is proven"
+    assert not is_logged_in(client)
+    assert session.scalar(select(func.count()).where(UserSession.user_id == user.id)) == 0
 
-    # logged in right away, with a login session in the database
-    page = client.get("/").get_data(as_text=True)
-    assert "Willkommen! Ihr Konto ist angelegt." in page
+    # the password alone does not log in: the link is sent again instead
+    other = new_client(app)
+    refused = login(other, "ada.lovelace@example.org")
+    assert refused.status_code == 422
+    assert "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse" in refused.get_data(as_text=True)
+    assert not is_logged_in(other)
+    assert [m["Subject"] for m in outbox if m["To"] == "ada.lovelace@example.org"] == [
+        "Raumfinder: E-Mail-Adresse bestätigen"] * 2, "at registration, and again at the refused login"
+
+    # the link, with the registration's password, confirms and logs in
+    path = confirmation_link(outbox, "ada.lovelace@example.org")
+    page = client.get(path)
+    assert page.status_code == 200 and "ada.lovelace@example.org" in page.get_data(as_text=True)
+    assert confirm(client, path, "falsches-passwort").status_code == 422
+    response = confirm(client, path)
+    assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/"
+    assert "Ihre E-Mail-Adresse ist bestätigt." in client.get("/").get_data(as_text=True)
     assert is_logged_in(client)
+    user = session.get(User, user.id)
+    assert user.email_verified_at is not None
+    assert [(o.name, o.kind) for o in user.organisations] == [("Nachbarschaftsgarten Linden", "initiative")]
     assert session.scalar(select(func.count()).where(UserSession.user_id == user.id)) == 1
 
+    # once: the link is used up, and logging in works
+    assert client.get(path).status_code == 404
+    assert login(new_client(app), "ada.lovelace@example.org").status_code == 302
 
-def test_registration_without_initiative_creates_no_organisation(client, session):
+
+def test_registration_without_initiative_creates_no_organisation(client, session, outbox):
     before = count(session, Organisation)
     assert register_form(client, email="solo@example.org").status_code == 302
+    assert confirm(client, confirmation_link(outbox, "solo@example.org")).status_code == 302
     user = session.scalar(select(User).where(User.email == "solo@example.org"))
-    assert user.organisations == []
+    assert user.organisations == [] and user.email_verified_at is not None
     assert count(session, Organisation) == before
 
 
-def test_registration_with_an_existing_email_is_refused_and_stores_nothing(client, session, member):
+def test_registration_does_not_say_whether_an_address_has_an_account(client, app, session, member, outbox):
     users, organisations = count(session, User), count(session, Organisation)
-    response = register_form(client, email="MITGLIED@example.org", organisation="Doppelte Initiative")
-    assert response.status_code == 422
-    assert "Mit dieser E-Mail-Adresse gibt es schon ein Konto." in response.get_data(as_text=True)
-    assert (count(session, User), count(session, Organisation)) == (users, organisations)
+    known = register_form(client, email="MITGLIED@example.org", organisation="Doppelte Initiative",
+                          password="ganz-anderes-passwort", confirm="ganz-anderes-passwort")
+    unknown = register_form(new_client(app), email="unbekannt@example.org")
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"]
+    assert CONFIRM_FLASH in client.get(known.headers["Location"]).get_data(as_text=True)
+
+    # the account's owner hears of it; nothing about the account changed
+    [told] = [m for m in outbox if m["To"] == "mitglied@example.org"]
+    assert "Sie haben schon ein Konto" in told["Subject"] and "/passwort-vergessen" in told.get_content()
+    assert "/konto/bestaetigen/" not in told.get_content()
+    assert (count(session, User), count(session, Organisation)) == (users + 1, organisations)
     assert session.scalar(select(Organisation).where(Organisation.name == "Doppelte Initiative")) is None
     assert check_password_hash(session.get(User, member.id).password_hash, PASSWORD)
     assert not is_logged_in(client)
+
+
+def test_registering_an_unconfirmed_address_again_replaces_the_attempt_and_its_link(client, app, session, outbox):
+    """Someone registering another person's address cannot end up with that person's account."""
+    register_form(client, email="opfer@example.org", display_name="Angreifer", password="angreifer-pass",
+                  confirm="angreifer-pass")
+    stale = confirmation_link(outbox, "opfer@example.org")
+    owner = new_client(app)
+    register_form(owner, email="opfer@example.org", display_name="Opfer", organisation="Hofflohmarkt")
+    fresh = confirmation_link(outbox, "opfer@example.org")
+    assert stale != fresh
+    assert owner.get(stale).status_code == 404, "the first attempt's link no longer works"
+    assert confirm(owner, fresh, "angreifer-pass").status_code == 422, "nor does its password"
+    assert confirm(owner, fresh).status_code == 302
+    user = session.scalar(select(User).where(User.email == "opfer@example.org"))
+    assert user.display_name == "Opfer" and [o.name for o in user.organisations] == ["Hofflohmarkt"]
+    assert login(new_client(app), "opfer@example.org", "angreifer-pass").status_code == 422
+
+
+def test_confirmation_links_expire_after_a_week_and_forged_ones_are_404(client, session, outbox, clock):
+    register_form(client, email="spaet@example.org")
+    path = confirmation_link(outbox, "spaet@example.org")
+    assert client.get(path[:-2] + ("AA" if not path.endswith("AA") else "BB")).status_code == 404
+    assert client.get("/konto/bestaetigen/nonsense").status_code == 404
+    clock.advance(timedelta(days=7, minutes=1))
+    assert client.get(path).status_code == 404
+    assert session.scalar(select(User.email_verified_at).where(User.email == "spaet@example.org")) is None
+
+
+def test_a_reset_link_also_confirms_the_address(client, session, outbox):
+    register_form(client, email="vergesslich@example.org")
+    token = form_token(client, "/passwort-vergessen")
+    client.post("/passwort-vergessen", data={"csrf_token": token, "email": "vergesslich@example.org"})
+    [reset] = [m for m in outbox if "neues Passwort" in m["Subject"]]
+    path = urlsplit(link_in(reset)).path
+    response = client.post(path, data={"csrf_token": form_token(client, path), "password": NEW_PASSWORD,
+                                       "confirm": NEW_PASSWORD})
+    assert response.status_code == 302 and is_logged_in(client)
+    assert session.scalar(select(User.email_verified_at).where(User.email == "vergesslich@example.org"))
+
+
+def test_unconfirmed_accounts_cannot_use_sessions_or_tokens(client, session):
+    signup = accounts.sign_up(session, email="halb@example.org", display_name="Halb", password=PASSWORD)
+    assert not signup.existing and signup.user.email_verified_at is None
+    with pytest.raises(accounts.AccountError):
+        accounts.open_session(session, signup.user)
+    _, token = accounts.issue_api_token(session, signup.user, "x")
+    session.flush()
+    assert accounts.user_for_api_token(session, token) is None
+    assert client.get("/api/tokens", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -267,8 +366,9 @@ def test_registration_form_errors(client, session, fields, message):
     assert not is_logged_in(client)
 
 
-def test_registration_email_is_lower_case_and_login_ignores_case(client, app, session):
+def test_registration_email_is_lower_case_and_login_ignores_case(client, app, session, outbox):
     assert register_form(client, email="Grete.Mueller@Beispiel.DE").status_code == 302
+    assert confirm(client, confirmation_link(outbox, "grete.mueller@beispiel.de")).status_code == 302
     assert session.scalar(select(User.email).where(User.email.ilike("grete.mueller@beispiel.de"))) \
         == "grete.mueller@beispiel.de"
     other = new_client(app)
@@ -551,10 +651,11 @@ def test_forged_reset_tokens_are_404(client, app, member):
         assert "abgelaufen oder wurde schon benutzt" in response.get_data(as_text=True)
 
 
-def test_expired_reset_token_is_404(client, app, member, monkeypatch):
+def test_expired_reset_token_is_404(client, app, member, clock):
     token = accounts.reset_token(member, app.config["SECRET_KEY"])
+    clock.advance(timedelta(minutes=59))
     assert client.get(f"/passwort-neu/{token}").status_code == 200
-    monkeypatch.setattr(accounts, "RESET_MAX_AGE", -1)
+    clock.advance(timedelta(minutes=2))
     assert client.get(f"/passwort-neu/{token}").status_code == 404
     csrf = form_token(client, "/anmelden")
     assert client.post(f"/passwort-neu/{token}", data={"csrf_token": csrf, "password": NEW_PASSWORD,
@@ -596,8 +697,16 @@ def test_invitation_by_a_member_is_accepted_by_the_invited_person(client, app, s
     assert response.status_code == 302
     assert urlsplit(response.headers["Location"]).path == "/anmelden"
 
-    # registers with the invited address, then accepts
-    assert register_form(invited, email="neu.dabei@example.org").status_code == 302
+    # registers with the invited address (from the login page's link, keeping where to go on),
+    # confirms it from the mail and comes back to the invitation
+    login_page = invited.get(response.headers["Location"]).get_data(as_text=True)
+    register_path = re.search(r'href="(/registrieren\?next=[^"]+)"', login_page).group(1).replace("&amp;", "&")
+    registered = invited.post(register_path, data={
+        "csrf_token": form_token(invited, register_path), "email": "neu.dabei@example.org",
+        "display_name": "Neu", "organisation": "", "password": PASSWORD, "confirm": PASSWORD})
+    assert registered.status_code == 302
+    confirmed = confirm(invited, confirmation_link(outbox, "neu.dabei@example.org"))
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == path
     page = invited.get(path)
     assert page.status_code == 200 and "Kulturverein Nordstadt" in page.get_data(as_text=True)
     response = invited.post(path, data={"csrf_token": csrf_of(page)})
@@ -940,3 +1049,58 @@ def test_forty_wrong_passwords_for_one_account_from_four_addresses_are_stopped(c
     accounts.register(session, email="andere@example.org", display_name="Andere", password=PASSWORD)
     session.commit()
     assert login(new_client(client.application), "andere@example.org").status_code == 302
+
+
+# ------------------------------------------------------------------------------ housekeeping
+
+
+def test_logins_do_not_grow_the_session_table(session, member, clock):
+    """Each login drops the account's expired sessions and keeps at most MAX_LIVE_SESSIONS live ones."""
+    first = accounts.open_session(session, member)
+    for _ in range(accounts.MAX_LIVE_SESSIONS + 5):
+        accounts.open_session(session, member)
+    rows = session.scalar(select(func.count()).where(UserSession.user_id == member.id))
+    assert rows == accounts.MAX_LIVE_SESSIONS
+    assert accounts.user_for_session(session, first) is None, "the oldest live session ended"
+
+    clock.advance(accounts.SESSION_LIFETIME + timedelta(minutes=1))
+    last = accounts.open_session(session, member)
+    assert session.scalar(select(func.count()).where(UserSession.user_id == member.id)) == 1
+    assert accounts.user_for_session(session, last) is member
+
+
+def test_prune_deletes_only_what_can_no_longer_be_used(app, session, member, clock):
+    org = make_org(session, "Alte Einladungen e.V.")
+    live_session = accounts.open_session(session, member)
+    _, live_token = accounts.issue_api_token(session, member, "lebt")
+    confirmed = accounts.sign_up(session, email="bestaetigt@example.org", display_name="B", password=PASSWORD).user
+    accounts.confirm_email(confirmed)
+    session.flush()
+
+    clock.advance(timedelta(days=20))
+    accounts.open_session(session, member)  # a login then (its cleanup touches nothing live)
+    fresh_invite = accounts.invite(session, org, "frisch@example.org", member)
+    stale = accounts.sign_up(session, email="nie@example.org", display_name="Nie", password=PASSWORD).user
+    stale.created_at = now_utc() - accounts.UNVERIFIED_LIFETIME - timedelta(days=1)
+    accounts.sign_up(session, email="gerade@example.org", display_name="Gerade", password=PASSWORD)
+    session.add(UserSession(user_id=member.id, token_hash="x" * 64, expires_at=now_utc() - timedelta(seconds=1)))
+    session.add(ApiToken(user_id=member.id, name="alt", token_hash="y" * 64, created_at=now_utc() - timedelta(days=400),
+                         expires_at=now_utc() - timedelta(days=35)))
+    session.add(Invitation(organisation_id=org.id, email="alt@example.org", role=Role.MEMBER, token_hash="z" * 64,
+                           invited_by_id=member.id, expires_at=now_utc() - accounts.INVITATION_LIFETIME
+                           - timedelta(days=1)))
+    session.flush()
+
+    result = app.test_cli_runner().invoke(args=["users", "prune"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ("Gelöscht: 1 abgelaufene Anmeldungen, 1 abgelaufene API-Tokens, 1 alte Einladungen, "
+                             "1 unbestätigte Konten.\n")
+    session.expire_all()
+    assert accounts.user_for_session(session, live_session) is not None
+    assert accounts.user_for_api_token(session, live_token) is not None
+    assert accounts.find_invitation(session, fresh_invite) is not None
+    emails = set(session.scalars(select(User.email)))
+    assert {"bestaetigt@example.org", "gerade@example.org", member.email} <= emails
+    assert "nie@example.org" not in emails
+    again = app.test_cli_runner().invoke(args=["users", "prune"])
+    assert "Gelöscht: 0 abgelaufene Anmeldungen, 0 abgelaufene API-Tokens" in again.output
