@@ -37,7 +37,9 @@ def create_app(config: dict | None = None):
     from spaces.finder import api, openapi
     from spaces.finder import routes as finder
     from spaces.hardening import init_hardening
+    from spaces.logs import init_logging
     from spaces.manage import routes as manage
+    from spaces.ops import routes as ops
     from spaces.planning.gaps import routes as gaps
     from spaces.planning.needs import routes as needs
     from spaces.planning.phases import routes as phases
@@ -50,6 +52,7 @@ def create_app(config: dict | None = None):
         instance_path=str(instance_dir()),
     )
     app.config.update(load_config(config))
+    init_logging(app)
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -61,6 +64,6 @@ def create_app(config: dict | None = None):
     errors.register(app)
     cli.register(app)
     for module in (health, finder, api, openapi, accounts, booking, booking_api, feeds, manage, phases, gaps, needs,
-                   rounds):
+                   rounds, ops):
         app.register_blueprint(module.bp)
     return app

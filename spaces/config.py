@@ -42,7 +42,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    # Mail: without MAIL_SERVER, mails are written to the log.
+    # The service's own log messages (spaces/logs.py): DEBUG, INFO, WARNING or ERROR.
+    LOG_LEVEL = os.environ.get("RAUMFINDER_LOG_LEVEL", "INFO")
+    # Mail: without MAIL_SERVER, mails are written to the log (the error log under gunicorn).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from spaces.clock import now_utc
+from spaces.core.errors import Conflict, NotFound
 from spaces.db import db
 from spaces.mail import send_mail
 from spaces.models import OutboxMail
@@ -63,3 +65,49 @@ def commit_and_deliver(outgoing: list[Outgoing]) -> None:
     queue(outgoing)
     db.session.commit()
     deliver()
+
+
+# ------------------------------------------------------------------------- for the outbox page
+
+
+@dataclass(frozen=True)
+class Overview:
+    waiting: int  # not sent yet, will be tried again
+    given_up: int  # tried MAX_ATTEMPTS times: waits for a person
+    sent_last_week: int
+    oldest_waiting: object  # datetime | None: when the oldest unsent mail was written
+
+
+def overview() -> Overview:
+    """How the outbox stands, for the operators' page (one query)."""
+    week_ago = now_utc() - timedelta(days=7)
+    unsent = OutboxMail.sent_at.is_(None)
+    row = db.session.execute(select(
+        func.count().filter(unsent, OutboxMail.attempts < MAX_ATTEMPTS),
+        func.count().filter(unsent, OutboxMail.attempts >= MAX_ATTEMPTS),
+        func.count().filter(OutboxMail.sent_at >= week_ago),
+        func.min(OutboxMail.created_at).filter(unsent),
+    )).one()
+    return Overview(*row)
+
+
+def unsent(limit: int = 200) -> list[OutboxMail]:
+    """Mails not delivered yet, oldest first (given-up ones included)."""
+    return list(db.session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None))
+                                   .order_by(OutboxMail.id).limit(limit)))
+
+
+def recently_sent(limit: int = 50) -> list[OutboxMail]:
+    return list(db.session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_not(None))
+                                   .order_by(OutboxMail.sent_at.desc(), OutboxMail.id.desc()).limit(limit)))
+
+
+def try_again(mail_id: int) -> OutboxMail:
+    """Give a mail that was given up on a fresh set of attempts (after the mail server was fixed)."""
+    mail = db.session.get(OutboxMail, mail_id, with_for_update=True)
+    if mail is None:
+        raise NotFound("Diese Mail gibt es nicht.")
+    if mail.sent_at is not None:
+        raise Conflict("Diese Mail ist schon zugestellt.")
+    mail.attempts = 0
+    return mail

@@ -1,0 +1,1 @@
+"""Running the service: pages for the people who operate it (the mail outbox)."""

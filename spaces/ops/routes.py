@@ -1,0 +1,60 @@
+"""The outbox page: which mails wait, which were given up on and why, and a way to send them again.
+For QM admins, who run the service for the neighbourhood; nobody else sees recipients or errors."""
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from spaces import outbox
+from spaces.db import db
+
+bp = Blueprint("ops", __name__)
+
+
+def qm_admin_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_qm_admin:
+            abort(403, description=gettext("Den Postausgang sieht nur die Verwaltung des Quartiersmanagements."))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/verwaltung/mails")
+@login_required
+@qm_admin_required
+def mails():
+    """The outbox: waiting and given-up mails (without their text: it may hold personal links), the sent ones."""
+    return render_template("ops/outbox.html", overview=outbox.overview(), unsent=outbox.unsent(),
+                           sent=outbox.recently_sent(), max_attempts=outbox.MAX_ATTEMPTS)
+
+
+@bp.post("/verwaltung/mails/zustellen")
+@login_required
+@qm_admin_required
+def deliver():
+    """Deliver waiting mails now (cron does it too: `flask mail deliver`)."""
+    sent = outbox.deliver(500)
+    waiting = outbox.overview().waiting
+    flash(gettext("%(sent)s Mails zugestellt, %(waiting)s warten noch.", sent=sent, waiting=waiting))
+    return redirect(url_for("ops.mails"))
+
+
+@bp.post("/verwaltung/mails/<int:mail_id>/erneut")
+@login_required
+@qm_admin_required
+def retry(mail_id: int):
+    """Try a mail again that was given up on, e.g. after the mail server's address was corrected."""
+    mail = outbox.try_again(mail_id)
+    db.session.commit()
+    outbox.deliver()
+    db.session.refresh(mail)
+    if mail.sent_at is not None:
+        flash(gettext("Die Mail an %(to)s ist zugestellt.", to=mail.recipient))
+    else:
+        flash(gettext("Die Mail an %(to)s ging wieder nicht hinaus: %(error)s", to=mail.recipient,
+                      error=mail.last_error))
+    return redirect(url_for("ops.mails"))

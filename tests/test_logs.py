@@ -1,0 +1,112 @@
+"""Logs under gunicorn: the service's messages (mails without SMTP included) reach the error log, and
+no secret (reset, invitation, confirmation and feed links, API tokens, cookies) reaches the access log."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import base_now, make_app, migrate_up, throwaway_database
+
+from spaces.accounts import service as accounts
+from spaces.db import db
+from spaces.logs import redact
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("GET /passwort-neu/Ijk.abc-DEF_1 HTTP/1.1", "GET /passwort-neu/[redacted] HTTP/1.1"),
+    ("GET /einladung/abc123?x=1", "GET /einladung/[redacted]?x=1"),
+    ("POST /konto/bestaetigen/eyJ1.aWQ", "POST /konto/bestaetigen/[redacted]"),
+    ('"https://raum.example/organisationen/7/kalender/s3cr3t.ics"',
+     '"https://raum.example/organisationen/7/kalender/[redacted].ics"'),
+    ("POST /organisationen/7/kalender/neu HTTP/1.1", "POST /organisationen/7/kalender/neu HTTP/1.1"),
+    ("GET /raeume/12/kalender.ics HTTP/1.1", "GET /raeume/12/kalender.ics HTTP/1.1"),
+    ("GET /organisationen/7/kalender HTTP/1.1", "GET /organisationen/7/kalender HTTP/1.1"),
+])
+def test_secrets_in_paths_are_redacted_and_nothing_else(line, expected):
+    assert redact(line) == expected
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gunicorn_logs_mails_without_smtp_and_keeps_secrets_out_of_the_access_log(tmp_path):
+    with throwaway_database("raumfinder_logs") as url:
+        app = make_app(url)
+        migrate_up(app)
+        with app.app_context():
+            user = accounts.register(db.session, email="ada@example.org", display_name="Ada",
+                                     password="lang-genug-123", organisation_name="Lesekreis")
+            organisation_id = user.organisations[0].id
+            api_token = accounts.create_api_token(db.session, user, "log")
+            db.session.commit()
+            db.engine.dispose()
+        port, access, errors = _free_port(), tmp_path / "access.log", tmp_path / "error.log"
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "log-test", "MAIL_SERVER": "",
+               "RAUMFINDER_TILE_URL": "", "RAUMFINDER_NOW": base_now().isoformat()}
+        # Started from the project folder, as ./scripts/serve does: gunicorn reads gunicorn.conf.py there.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+             "--access-logfile", str(access), "--error-logfile", str(errors),
+             "--access-logformat", '%(h)s "%(r)s" %(s)s "%(f)s" "%({authorization}i)s" "%({cookie}i)s"',
+             "wsgi:app"], cwd=ROOT, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+            def fetch(path, data=None, headers=None):
+                request = urllib.request.Request(base + path, data=data, headers=headers or {})
+                try:
+                    with opener.open(request, timeout=10) as response:
+                        return response.status, response.read().decode()
+                except urllib.error.HTTPError as err:
+                    return err.code, err.read().decode()
+
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail("gunicorn did not start: " + (errors.read_text() if errors.exists() else ""))
+
+            assert fetch("/passwort-neu/GEHEIM-RESET")[0] == 404
+            assert fetch("/einladung/GEHEIM-EINLADUNG")[0] == 404
+            assert fetch("/konto/bestaetigen/GEHEIM-BESTAETIGUNG")[0] == 404
+            assert fetch(f"/organisationen/{organisation_id}/kalender/GEHEIM-FEED.ics",
+                         headers={"Referer": f"{base}/passwort-neu/GEHEIM-REFERER"})[0] == 404
+            assert fetch("/api/tokens", headers={"Authorization": f"Bearer {api_token}"})[0] == 200
+
+            status, form = fetch("/passwort-vergessen")
+            csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+            body = urllib.parse.urlencode({"csrf_token": csrf, "email": "ada@example.org"}).encode()
+            assert fetch("/passwort-vergessen", data=body)[0] == 200  # redirected to the login page
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    access_log, error_log = access.read_text(), errors.read_text()
+    assert "/passwort-vergessen" in access_log and "/api/tokens" in access_log, access_log
+    for secret in ("GEHEIM", api_token, "session="):
+        assert secret not in access_log, (secret, access_log)
+    for path in ("/passwort-neu/[redacted]", "/einladung/[redacted]", "/konto/bestaetigen/[redacted]",
+                 f"/organisationen/{organisation_id}/kalender/[redacted].ics"):
+        assert path in access_log, (path, access_log)
+    assert '"[redacted]"' in access_log, "the Authorization and Cookie headers are not logged"
+
+    # without SMTP the reset mail is in the error log, whole, with its link: nothing vanishes
+    assert "Mail (kein SMTP eingestellt) an ada@example.org: Raumfinder: neues Passwort" in error_log, error_log
+    assert re.search(r"http://\S+/passwort-neu/\S+", error_log)
