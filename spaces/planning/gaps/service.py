@@ -84,7 +84,8 @@ COLUMNS = (
 def _cell(value, digits):
     if digits is None:
         text = str(value)
-        return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # never a spreadsheet formula
+        # never a spreadsheet formula (OWASP: also a leading tab or carriage return)
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
     return format_decimal(round(float(value), digits), "0" + ("." + "0" * digits if digits else ""))
 
 
