@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     DecimalField,
     PasswordField,
     SelectMultipleField,
@@ -79,20 +80,67 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+# WTForms' own German catalogue leaves these messages untranslated (or marks them fuzzy, so they are not
+# used): a German page would show them in English. They are filled in here, for German only.
+_WTFORMS_GAPS = {
+    "Not a valid time value.": "Keine gültige Uhrzeit.",
+    "Not a valid week value.": "Keine gültige Kalenderwoche.",
+    "'%(value)s' is not a valid choice for this field.": "Bitte eine der angebotenen Möglichkeiten wählen.",
+    "'%(value)s' are not valid choices for this field.": "Bitte nur angebotene Möglichkeiten wählen.",
+    "Field must be exactly %(max)d character long.": "Bitte genau %(max)d Zeichen.",
+    "Field must be exactly %(max)d characters long.": "Bitte genau %(max)d Zeichen.",
+    "This field cannot be edited.": "Dieses Feld lässt sich nicht ändern.",
+    "This field is disabled and cannot have a value.": "Dieses Feld ist gesperrt und bekommt keinen Wert.",
+}
+
+
+class _GermanGaps:
+    """WTForms' translations, with the gaps of its German catalogue filled (other languages as they are)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def _filled(self, original: str, translated: str) -> str:
+        if translated == original and original in _WTFORMS_GAPS and getattr(get_locale(), "language", "") == "de":
+            return _WTFORMS_GAPS[original]
+        return translated
+
+    def gettext(self, string):
+        translated = self.inner.gettext(string) if self.inner is not None else string
+        return self._filled(string, translated)
+
+    def ngettext(self, singular, plural, n):
+        if self.inner is not None:
+            translated = self.inner.ngettext(singular, plural, n)
+        else:
+            translated = singular if n == 1 else plural
+        return self._filled(singular if n == 1 else plural, translated)
+
+
 class Form(FlaskForm):
     """Every form of the service: CSRF (Flask-WTF), no control characters in any text, and single-line
     text kept single-line.
 
     Every text field refuses control characters with a German form error (a NUL would break
     PostgreSQL). A StringField or EmailField (not a password, not a text area) never keeps a line break
-    or repeated spaces: a name with a newline would break the mails that carry it.
+    or repeated spaces: a name with a newline would break the mails that carry it. Every date field
+    refuses a day outside 2000 to 2099 (spaces.core.days): 9999-12-31, once stored, would break every
+    page that computes the day after it.
     """
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             kwargs = unbound_field.kwargs
+            validators = list(kwargs.get("validators") or ())
             if issubclass(unbound_field.field_class, StringField):
-                options["validators"] = [*(kwargs.get("validators") or ()), no_control_characters]
-                if not issubclass(unbound_field.field_class, (TextAreaField, PasswordField)):
-                    options["filters"] = [squeeze, *(kwargs.get("filters") or ())]
+                if no_control_characters not in validators:  # once: a field that names it says it once
+                    options["validators"] = [*validators, no_control_characters]
+                filters = list(kwargs.get("filters") or ())
+                if not issubclass(unbound_field.field_class, (TextAreaField, PasswordField)) and squeeze not in filters:
+                    options["filters"] = [squeeze, *filters]
+            elif issubclass(unbound_field.field_class, DateField) and plausible_date not in validators:
+                options["validators"] = [*validators, plausible_date]
             return unbound_field.bind(form=form, **options)
+
+        def get_translations(self, form):
+            return _GermanGaps(super().get_translations(form))

@@ -137,9 +137,15 @@ def cancel(booking_id: int):
 @login_required
 def inbox():
     """Open requests for the spaces I manage."""
+    return _inbox_page()
+
+
+def _inbox_page(form: DecisionForm | None = None, status: int = 200):
+    """The open requests; with `form`, the decision that was refused and why (a German form error)."""
     rows = booking_service.open_requests(current_user)  # Forbidden (403) for anyone who manages no space
-    return render_template("booking/inbox.html", bookings=rows, form=DecisionForm(),
-                           interval=booking_interval)
+    errors = [error for errors in (form.errors.values() if form is not None else ()) for error in errors]
+    return render_template("booking/inbox.html", bookings=rows, form=form or DecisionForm(), errors=errors,
+                           interval=booking_interval), status
 
 
 @bp.post("/buchungen/<int:booking_id>/<any(annehmen, ablehnen):decision>")
@@ -148,6 +154,8 @@ def decide(booking_id: int, decision: str):
     """Accept or decline a request, with a note to the group."""
     booking = rules.booking_for(db.session, current_user, booking_id)
     form = DecisionForm()
+    if not form.validate():  # the note: no control characters (a NUL breaks the audit log), 500 characters
+        return _inbox_page(form, status=422)
     try:
         rules.decide(db.session, booking, current_user, accept=decision == "annehmen", note=form.note.data or "")
     except Forbidden as err:

@@ -155,6 +155,7 @@ def _name_taken(session: Session, site: Site | None, name: str, space: Space | N
 def _apply(session: Session, form: SpaceForm, space: Space | None, site: Site | None) -> Space:
     """Write the checked form into the space (a new one when None); nothing here may refuse."""
     point = from_shape(form.point, srid=WGS84)
+    old_site = space.site if space is not None else None
     if site is None:
         site = Site(organisation_id=form.organisation.data, address=form.address.data, location=point)
         session.add(site)
@@ -183,6 +184,12 @@ def _apply(session: Session, form: SpaceForm, space: Space | None, site: Site | 
     space.allowed_organisations = list(
         session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))) if wanted else []
     space.opening_hours = [OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in form.opening_hours()]
+    if old_site is not None and old_site is not site:
+        # A new address: the space moved to another site. The old one goes if no space is left there,
+        # or every corrected address would leave an empty site behind.
+        session.flush()
+        if session.scalar(select(Space.id).where(Space.site_id == old_site.id).limit(1)) is None:
+            session.delete(old_site)
     return space
 
 

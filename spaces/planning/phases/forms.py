@@ -74,8 +74,9 @@ class PhaseForm(Form):
             raise ValidationError(gettext("Die Fläche ist kein lesbares GeoJSON.")) from None
         if isinstance(doc, dict) and doc.get("type") == "Feature":
             doc = doc.get("geometry")  # a pasted Feature: its geometry
-        feature = {"type": "Feature", "properties": {"name": self.name.data or gettext("Bauabschnitt")},
-                   "geometry": doc}
+        # Only the area is parsed here, under a neutral name: the name field checks the name and says what is
+        # wrong with it there, not under the area.
+        feature = {"type": "Feature", "properties": {"name": gettext("Bauabschnitt")}, "geometry": doc}
         try:
             drafts = parse_phase_upload(json.dumps(feature, ensure_ascii=False))
         except PhaseUploadError as err:

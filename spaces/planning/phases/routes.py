@@ -62,7 +62,10 @@ def upload():
     if request.method != "POST":
         return render_template("phases/upload.html", form=form, error=None)
     if not form.validate():
-        error = gettext("Das Formular ist abgelaufen. Bitte die Seite neu laden und noch einmal senden.")
+        if form.csrf_token.errors:
+            error = gettext("Das Formular ist abgelaufen. Bitte die Seite neu laden und noch einmal senden.")
+        else:  # what the field says (e.g. a control character in the pasted text)
+            error = next(message for messages in form.errors.values() for message in messages)
     else:
         try:
             stored = service.store_upload(db.session, current_user, form.raw())
