@@ -153,7 +153,8 @@ def _load_json(raw: bytes | str):
     except json.JSONDecodeError as err:
         raise PhaseUploadError(
             "not_json",
-            f"Die Datei ist kein gültiges JSON (Zeile {err.lineno}, Spalte {err.colno}: {err.msg}). "
+            # Python's own description (err.msg) is English: the place is what helps.
+            f"Die Datei ist kein gültiges JSON (Fehler in Zeile {err.lineno}, Spalte {err.colno}). "
             "Bitte eine GeoJSON-Datei hochladen.",
         ) from err
     except (ValueError, RecursionError) as err:  # e.g. integers with thousands of digits, absurd nesting

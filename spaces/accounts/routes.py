@@ -165,7 +165,7 @@ def reset_request():
                 f"(eine Stunde gültig):\n{link}\n\nWenn Sie das nicht waren, ignorieren Sie diese Mail.")])
         flash(gettext("Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum neuen Passwort unterwegs."))
         return redirect(url_for("auth.login"))
-    return render_template("auth/reset_request.html", form=form)
+    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/passwort-neu/<token>", methods=["GET", "POST"])
@@ -188,7 +188,7 @@ def reset(token: str):
             db.session.commit()
             flash(gettext("Ihr neues Passwort gilt."))
             return redirect(url_for("finder.index"))
-    return render_template("auth/reset.html", form=form)
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/organisationen/<int:organisation_id>/einladen", methods=["GET", "POST"])
@@ -212,7 +212,7 @@ def invite(organisation_id: int):
                 f"Annehmen (zwei Wochen gültig): {link}")])
             flash(gettext("Einladung an %(email)s ist verschickt.", email=form.email.data))
             return redirect(url_for("booking.mine"))
-    return render_template("auth/invite.html", form=form, organisation=organisation)
+    return render_template("auth/invite.html", form=form, organisation=organisation), 422 if form.errors else 200
 
 
 @bp.route("/einladung/<token>", methods=["GET", "POST"])
