@@ -4,6 +4,8 @@
 * Text input carries no control characters: a NUL or another control character (but tab and line
   breaks) in the path, a query parameter or a JSON string is a 400 with a German message, before any
   view or the database sees it. Form fields get a German form error instead (spaces.fields.Form).
+* A JSON body nests at most MAX_JSON_DEPTH levels (ours are flat): deeper is a 400, also beyond the depth
+  Python's JSON parser can read at all (about 1,000 levels; it raises RecursionError, not ValueError).
 * In production only the host of RAUMFINDER_BASE_URL (and RAUMFINDER_TRUSTED_HOSTS) is served.
 * Every answer says what a browser may do with it (Content-Security-Policy without inline script,
   frame-ancestors 'none', nosniff, Referrer-Policy; HSTS in production).
@@ -21,6 +23,9 @@ from werkzeug.routing import IntegerConverter
 from spaces.core.errors import BadParameter
 
 MAX_ID = 2**31 - 1
+CONTROL_CHARACTERS = "Die Anfrage enthält Steuerzeichen (z. B. ein Null-Byte); bitte nur Text senden."
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"Der JSON-Inhalt ist zu tief verschachtelt (höchstens {MAX_JSON_DEPTH} Ebenen)."
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
 
 
@@ -37,30 +42,38 @@ def _control_character(text: str) -> bool:
     return any(ord(ch) < 32 and ch not in "\t\r\n" or ord(ch) == 127 for ch in text)
 
 
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+def _json_strings() -> list[str]:
+    """Every string (keys too) in the request's JSON body; none when it has no JSON body or a broken one.
+    BadParameter when the body nests deeper than MAX_JSON_DEPTH; walked without recursion."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: silent=True only catches ValueError
+        raise BadParameter(TOO_DEEP, "too_deep") from None
+    strings, stack = [], [(body, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            strings.append(value)
+        elif isinstance(value, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise BadParameter(TOO_DEEP, "too_deep")
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return strings
 
 
 def screen_input() -> None:
-    """Refuse control characters in any text a request brings (NUL breaks PostgreSQL; the rest is never meant)."""
+    """Refuse control characters in any text a request brings (NUL breaks PostgreSQL; the rest is never meant),
+    and JSON nested too deep."""
     texts = [*request.args.keys(), *(v for vs in request.args.listvalues() for v in vs)]
     if request.form:  # field names only; values are checked by the forms, beside the field
         texts += list(request.form.keys())
     if request.is_json:
-        texts += list(_strings(request.get_json(silent=True)))
+        texts += _json_strings()
     if request.path and _control_character(request.path):
         texts.append(request.path)
     if any(_control_character(text) for text in texts):
-        raise BadParameter("Die Anfrage enthält Steuerzeichen (z. B. ein Null-Byte); bitte nur Text senden.",
-                           "control_character")
+        raise BadParameter(CONTROL_CHARACTERS, "control_character")
 
 
 def trusted_hosts(config: dict) -> list[str] | None:

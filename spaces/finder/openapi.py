@@ -32,6 +32,7 @@ from spaces.finder.schemas import (
 )
 from spaces.finder.search import SpaceQuery
 from spaces.finder.week import MAX_WINDOW
+from spaces.hardening import CONTROL_CHARACTERS, MAX_ID, MAX_JSON_DEPTH
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -42,11 +43,11 @@ AUTH = ({"bearer": []}, {"session": []})
 class PathParameters(BaseModel):
     """The parameters in /api paths; Flask's int converter checks them (anything else matches no route)."""
 
-    space_id: int = Field(ge=0, examples=[1], description=(
-        "Number of the space. An unknown number answers 404 with a German message; a path that is not a "
-        "non-negative integer matches no route (404 with Werkzeug's English text)."))
-    booking_id: int = Field(ge=0, description="Number of the booking.")
-    token_id: int = Field(ge=0, description="Number of the API token (from GET /api/tokens).")
+    space_id: int = Field(ge=1, le=MAX_ID, examples=[1], description=(
+        "Number of the space. An unknown number answers 404 with a German message; a path whose number is not "
+        "a positive integer of at most 2³¹−1 matches no route (404 with Werkzeug's English text)."))
+    booking_id: int = Field(ge=1, le=MAX_ID, description="Number of the booking.")
+    token_id: int = Field(ge=1, le=MAX_ID, description="Number of the API token (from GET /api/tokens).")
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,18 @@ class Operation:
     description: str = ""
 
 
+# Every request passes spaces.hardening's screen (and, with the session cookie, the CSRF check) before a view
+# sees it: every operation can answer this 400, also those without parameters.
+SCREENED = Answer(Error, "A control character (a NUL byte, say; tab and line breaks are fine) in the path, a "
+                         f"query parameter or a JSON string is refused, as is a JSON body nested deeper than "
+                         f"{MAX_JSON_DEPTH} levels and a POST or DELETE with the session cookie but without a valid "
+                         "X-CSRFToken header.", (CONTROL_CHARACTERS,))
+
+
 def bad(*examples: str) -> Answer:
     """The 400 answer of an operation, with some of its German messages as examples."""
-    return Answer(Error, "A parameter is wrong; `error` says which and why, in German.", examples)
+    return Answer(Error, "A parameter is wrong; `error` says which and why, in German. " + SCREENED.description,
+                  examples)
 
 
 UNAUTHORIZED = Answer(Error, "Not logged in and no valid API token.", ("Bitte anmelden.",))
@@ -274,9 +284,10 @@ def _operation(op: Operation, refs: dict) -> dict:
         document["parameters"] = parameters
     if op.body is not None:
         document["requestBody"] = {"required": op.body_required, "content": _content(refs[op.body, "validation"])}
+    answers = {400: SCREENED, **op.answers}
     document["responses"] = {
         str(status): {"description": a.description, "content": _content(refs[a.model, "serialization"], a.examples)}
-        for status, a in sorted(op.answers.items())}
+        for status, a in sorted(answers.items())}
     return document
 
 

@@ -134,7 +134,7 @@ class QueryParameters(BaseModel):
 FLAG_ON, FLAG_OFF = ("1", "true", "on", "ja", "yes"), ("0", "false", "off", "nein", "no")
 FLAG_VALUES = (f"On for {', '.join(FLAG_ON)}; off for {', '.join(FLAG_OFF)} or empty (case-insensitive); "
                "any other value: 400 („… verstehe ich nicht; bitte 1 (ja) oder 0 (nein).“).")
-HH_MM_PATTERN = r"^\d{2}:\d{2}$"
+HH_MM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"  # 00:00 to 23:59
 
 
 def whole_number(label: str, lo: int, hi: int):
@@ -233,8 +233,9 @@ def wall_clock(label: str, *, may_end_day: bool = False):
         except ValueError:
             raise german(f"{label}: „{text}“ ist keine Uhrzeit (erwartet HH:MM).") from None
 
-    return Annotated[time | None, BeforeValidator(read),
-                     WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}(:\d{2})?$"})]
+    pattern = r"([01]?[0-9]|2[0-3])(:[0-5][0-9])?"  # H, HH or HH:MM up to 23:59; the end of a window also 24:00
+    pattern = f"^({pattern}|24(:00)?)$" if may_end_day else f"^{pattern}$"
+    return Annotated[time | None, BeforeValidator(read), WithJsonSchema({"type": "string", "pattern": pattern})]
 
 
 def _bounding_box(text: str) -> tuple[float, float, float, float]:
