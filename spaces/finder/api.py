@@ -3,19 +3,20 @@
 import json
 from datetime import date, timedelta
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.availability import Interval
 from spaces.db import db
 from spaces.finder.queries import (
+    cluster_spaces,
     free_now_column,
     nearest_spaces,
     opening_hours_of,
     phases_as_geojson,
     search_spaces,
 )
-from spaces.finder.schemas import AvailabilityQuery, NearestQuery
+from spaces.finder.schemas import AvailabilityQuery, ClusterQuery, NearestQuery
 from spaces.finder.service import current_search, quartier_lookup, space_row
 from spaces.finder.week import space_calendar
 from spaces.labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
@@ -94,6 +95,16 @@ def spaces():
         limit=search.limit,
         truncated=len(rows) > search.limit,
     )
+
+
+@bp.get("/spaces/clusters")
+def clusters():
+    """Every space matching the filters, counted per grid cell of the map at `zoom`: the map's view when
+    zoomed out, where a list would be cut. The GeoJSON is built in PostGIS."""
+    zoom = ClusterQuery.from_args(request.args).zoom
+    search = current_search()
+    geojson = db.session.execute(cluster_spaces(search, now=now_utc(), zoom=zoom)).scalar_one()
+    return Response(geojson, mimetype="application/json")
 
 
 @bp.get("/spaces/nearest")

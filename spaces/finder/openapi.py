@@ -18,6 +18,8 @@ from spaces.booking import schemas as booking
 from spaces.finder.schemas import (
     Availability,
     AvailabilityQuery,
+    ClusterCollection,
+    ClusterQuery,
     Error,
     Language,
     NearestQuery,
@@ -108,6 +110,15 @@ OPERATIONS = (
                  400: bad("bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht 3.",
                           "Personen: „abc“ ist keine ganze Zahl.", "Für einen Ort braucht es lat und lon.",
                           "Quartier „Atlantis“ ist nicht bekannt.")}),
+    Operation(
+        "get", "/api/spaces/clusters", "clusterSpaces", "spaces", "Every matching space, counted per map grid cell",
+        description="The same filters as /api/spaces, but nothing is cut: every matching space is counted in a "
+                    "grid cell of the map at `zoom` (cells fixed in Web-Mercator metres, so panning keeps them). "
+                    "The map shows these counts when zoomed out. `sort` and `limit` have no effect.",
+        query=(SpaceQuery, ClusterQuery, Language),
+        answers={200: Answer(ClusterCollection, "The cells with matching spaces and the total."),
+                 400: bad("zoom: „abc“ ist keine ganze Zahl.", "zoom: bitte eine Zahl von 0 bis 22 angeben.",
+                          "bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht 3.")}),
     Operation(
         "get", "/api/spaces/nearest", "nearestSpaces", "spaces", "The spaces nearest to a point",
         description="The `n` spaces nearest to `lat`/`lon` by straight-line distance (nearest first), open or "

@@ -27,8 +27,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from geo.crs import WGS84
+from geo.crs import WEB_MERCATOR, WGS84, grid_cell_m
 from geo.walking import walk_radius_m
 from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.core.availability import Interval as AvInterval
@@ -304,14 +305,9 @@ def _attribute_filters(capacity, step_free, accessible_wc, equipment, kinds, fre
     return criteria
 
 
-@lru_cache(maxsize=512)
-def _search_statement(shape: tuple) -> Select:
-    # Building a statement costs about a millisecond of Python; there are only a few hundred shapes.
-    #
-    # The spaces are filtered, sorted and cut in an inner query and only then joined to their site and
-    # organisation. PostgreSQL cannot estimate the free-time criteria and guesses one row; joined in
-    # one query, that guess once made it loop over every site for each of 372 results (1.6 s instead
-    # of 40 ms). A LIMITed inner query is planned on its own, and its few rows are decorated by index.
+def _matching(shape: tuple) -> tuple[Select, ColumnElement]:
+    """The ids (and distance, when near a place) of every space a search of this shape matches, unsorted and
+    uncut; and the distance column. The list, the map's clusters and their counts all start from here."""
     when, capacity, step_free, accessible_wc, equipment, kinds, free, bbox, near, sort = shape
     distance = literal(None).label("distance_m")
     if near:
@@ -327,6 +323,19 @@ def _search_statement(shape: tuple) -> Select:
     query = query.where(*_attribute_filters(capacity, step_free, accessible_wc, equipment, kinds, free, bbox))
     if near:
         query = query.where(within_m(lon, lat, bindparam("radius", type_=Float())))
+    return query, distance
+
+
+@lru_cache(maxsize=512)
+def _search_statement(shape: tuple) -> Select:
+    # Building a statement costs about a millisecond of Python; there are only a few hundred shapes.
+    #
+    # The spaces are filtered, sorted and cut in an inner query and only then joined to their site and
+    # organisation. PostgreSQL cannot estimate the free-time criteria and guesses one row; joined in
+    # one query, that guess once made it loop over every site for each of 372 results (1.6 s instead
+    # of 40 ms). A LIMITed inner query is planned on its own, and its few rows are decorated by index.
+    sort = shape[-1]
+    query, distance = _matching(shape)
     if sort == "distance":
         inner_order = (distance, Space.id)
     elif sort == "capacity":
@@ -348,6 +357,63 @@ def _search_statement(shape: tuple) -> Select:
     if sort == "capacity":
         return outer.order_by(Space.capacity, Space.name, Space.id)
     return outer.order_by(Space.name, Space.id)
+
+
+def count_spaces(search, *, now: datetime) -> Select:
+    """How many spaces a search matches in all (the list shows a page of them)."""
+    shape, values = _search_shape(search, now)
+    return _count_statement(shape[:-1] + ("name",)).params(values)
+
+
+@lru_cache(maxsize=256)
+def _count_statement(shape: tuple) -> Select:
+    return select(func.count()).select_from(_matching(shape)[0].subquery("found"))
+
+
+CLUSTER_PIXELS = 60  # a cluster gathers the spaces in a grid cell this many screen pixels wide
+
+
+def cluster_spaces(search, *, now: datetime, zoom: int) -> Select:
+    """Every space a search matches, counted per grid cell of the map at `zoom`: one row, the JSON text of a
+    GeoJSON FeatureCollection of cluster points (built in PostGIS), with `total` the number of matching
+    spaces. Nothing is cut: the counts add up to every match in view.
+
+    The grid is fixed in Web-Mercator metres (cells CLUSTER_PIXELS wide at that zoom), so panning does not
+    move spaces between clusters; a cluster's point is the mean of its spaces. A cell with one space names it.
+    """
+    shape, values = _search_shape(search, now)
+    values |= {"cell": grid_cell_m(zoom, CLUSTER_PIXELS), "zoom": zoom}
+    return _cluster_statement(shape[:-1] + ("name",)).params(values)
+
+
+@lru_cache(maxsize=256)
+def _cluster_statement(shape: tuple) -> Select:
+    found = _matching(shape)[0].subquery("found")
+    cell = bindparam("cell", type_=Float())
+    projected = func.ST_Transform(Space.location, WEB_MERCATOR)
+    cells = (select(func.count().label("n"), func.avg(func.ST_X(Space.location)).label("lon"),
+                    func.avg(func.ST_Y(Space.location)).label("lat"), func.min(Space.id).label("id"))
+             .select_from(found).join(Space, Space.id == found.c.id)
+             .group_by(func.floor(func.ST_X(projected) / cell), func.floor(func.ST_Y(projected) / cell))
+             .subquery("cells"))
+
+    def rounded(column):
+        return func.round(cast(column, postgresql.NUMERIC), 6)
+
+    feature = func.json_build_object(
+        "type", "Feature",
+        "geometry", func.json_build_object("type", "Point", "coordinates",
+                                           func.json_build_array(rounded(cells.c.lon), rounded(cells.c.lat))),
+        "properties", func.json_build_object("count", cells.c.n,
+                                             "id", case((cells.c.n == 1, cells.c.id), else_=None)))
+    collection = func.json_build_object(
+        "type", "FeatureCollection",
+        "zoom", bindparam("zoom", type_=Integer()),
+        "cell_m", func.round(cast(cell, postgresql.NUMERIC), 1),
+        "total", func.coalesce(func.sum(cells.c.n), 0),
+        "features", func.coalesce(func.json_agg(aggregate_order_by(feature, cells.c.n.desc(), cells.c.id)),
+                                  literal_column("'[]'::json")))
+    return select(cast(collection, String()).label("geojson")).select_from(cells)
 
 
 def nearest_spaces(lon: float, lat: float, n: int = 20, *, today: date) -> Select:

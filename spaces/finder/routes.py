@@ -42,6 +42,7 @@ def _map_text() -> dict:
         "move_in": gettext("Einzug ab %(date)s"),
         "homes": gettext("%(n)s Wohnungen"),
         "spaces_layer": gettext("Räume und Treffpunkte"),
+        "cluster": gettext("%(n)s Räume hier – vergrößern"),
         "phases_layer": gettext("Bauabschnitte"),
         # Translators: the language tag for weekdays and dates in the map's popups (English: en-GB).
         "date_locale": gettext("de-DE"),
@@ -64,9 +65,11 @@ def _page_number() -> int:
 
 def _map(search, error: str | None) -> dict:
     """The Folium frame of the residents' map; map.js loads the spaces in view from the API."""
+    filters = {} if error else _multi(request.args, drop=("page", "lang", "sort", "limit", "zoom"))
     return page_parts(finder_map(
         **map_settings(), locate_strings=_locate_strings(), layers={
-            "spaces": url_for("api.spaces", **({} if error else _multi(request.args, drop=("page", "lang", "sort")))),
+            "spaces": url_for("api.spaces", **filters),
+            "clusters": url_for("api.clusters", **filters),
             "phases": url_for("api.phases"),
             "near": list(search.near) if search.near else None,
             "radius": round(walk_radius_m(search.walk_minutes)),
@@ -85,10 +88,14 @@ def index():
         error, status, search = err.message, 400, SpaceSearch()
     page = _page_number()
     rows = service.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    # The list shows a page; the page says how many there are in all (counted only when the list is cut).
+    cut = len(rows) > PAGE_SIZE or (page > 1 and not error)
+    total = service.search_count(search, now) if cut else (page - 1) * PAGE_SIZE + len(rows)
     today = now.astimezone(BERLIN).date()
     return render_template(
         "finder/index.html", map=_map(search, error), rows=rows[:PAGE_SIZE], search=search, error=error,
         args=request.args, quartiers=service.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE,
+        total=total, pages=max(1, -(-total // PAGE_SIZE)), page_size=PAGE_SIZE,
         page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
         filtered=any(v for k, v in request.args.items(multi=True) if k not in ("page", "lang")),
         period=lambda s: period(s.available_from, s.available_until, today),

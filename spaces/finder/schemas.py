@@ -141,6 +141,8 @@ def whole_number(label: str, lo: int, hi: int):
     """A whole number from `lo` to `hi`; the German messages call it `label`."""
 
     def read(text: str) -> int:
+        if isinstance(text, str) and not text.strip():
+            raise german(f"{label}: bitte eine Zahl von {lo} bis {hi} angeben.")
         try:
             number = int(text)
         except ValueError:
@@ -305,6 +307,17 @@ class NearestQuery(QueryParameters):
     def _in_service_area(self) -> Self:
         place(self.lat, self.lon)
         return self
+
+
+MAX_ZOOM = 22
+
+
+class ClusterQuery(QueryParameters):
+    """The map's zoom level, for /api/spaces/clusters."""
+
+    zoom: whole_number("zoom", 0, MAX_ZOOM) = Field(
+        description="The map's zoom level (Leaflet/OSM, 0 = the whole world in one 256-pixel tile): spaces are "
+                    "counted per grid cell about 60 screen pixels wide at this zoom.", examples=[12])
 
 
 class AvailabilityQuery(QueryParameters):
@@ -477,6 +490,31 @@ class SpaceCollection(BaseModel):
     features: list[SearchedSpaceFeature]
     limit: int = Field(description="The limit applied.")
     truncated: bool = Field(description="Whether there are more spaces than `limit`.")
+
+
+class ClusterProperties(BaseModel):
+    """How many matching spaces a grid cell holds."""
+
+    count: int = Field(ge=1, description="Matching spaces in the cell.")
+    id: int | None = Field(description="The space, when the cell holds exactly one; else null.")
+
+
+class ClusterFeature(BaseModel):
+    """A grid cell with matching spaces, as a GeoJSON point at the mean position of its spaces."""
+
+    type: Literal["Feature"]
+    geometry: Point
+    properties: ClusterProperties
+
+
+class ClusterCollection(BaseModel):
+    """Every space matching a search, counted per grid cell (nothing is cut: the counts add up to `total`)."""
+
+    type: Literal["FeatureCollection"]
+    zoom: int = Field(description="The zoom level asked for.")
+    cell_m: float = Field(description="Side of a grid cell in Web-Mercator metres (EPSG:3857).")
+    total: int = Field(ge=0, description="All matching spaces: the sum of the counts.")
+    features: list[ClusterFeature] = Field(description="The cells with at least one matching space, fullest first.")
 
 
 class NearestSpaceCollection(BaseModel):

@@ -11,7 +11,13 @@ from spaces.clock import today_local
 from spaces.core.availability import Interval
 from spaces.core.errors import NotFound
 from spaces.db import db
-from spaces.finder.queries import quartier_centre, quartier_centres, search_spaces, spaces_with_place
+from spaces.finder.queries import (
+    count_spaces,
+    quartier_centre,
+    quartier_centres,
+    search_spaces,
+    spaces_with_place,
+)
 from spaces.finder.search import parse_search
 from spaces.finder.week import Busy, SpaceCalendar, space_calendar
 from spaces.models import Space
@@ -42,6 +48,11 @@ def space_row(space_id: int):
     if row is None:
         raise NotFound(f"Einen Raum mit der Nummer {space_id} gibt es nicht.")
     return row
+
+
+def search_count(search, now: datetime) -> int:
+    """How many spaces the search matches in all."""
+    return db.session.execute(count_spaces(search, now=now)).scalar_one()
 
 
 def search_page(search, now: datetime, *, limit: int, offset: int) -> list:

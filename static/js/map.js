@@ -17,6 +17,7 @@
     move_in: "Einzug ab %(date)s",
     homes: "%(n)s Wohnungen",
     spaces_layer: "Räume und Treffpunkte",
+    cluster: "%(n)s Räume hier – vergrößern",
     phases_layer: "Bauabschnitte",
     date_locale: "de-DE",
     kind_letters: KIND_LETTERS
@@ -131,7 +132,13 @@
     }).addTo(map);
     var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false })
                                        : L.layerGroup();
-    cluster.addTo(map);
+    // Where the view holds more than MAX_MARKERS matching spaces (zoomed out over a city) the map shows
+    // counts per grid cell, computed by the server over EVERY matching space in view (/api/spaces/clusters):
+    // never a sample. Otherwise it loads the spaces themselves (and Leaflet.markercluster groups them, exactly,
+    // since all are there). Both live in one layer the layer control switches.
+    var MAX_MARKERS = options.max_markers || 500;
+    var counts = L.layerGroup();
+    var shown = L.layerGroup([cluster, counts]).addTo(map);
     // Markers are kept by space id: a refresh after panning adds and removes only what changed,
     // so an open popup survives and the map does not flicker.
     var spaces = L.featureGroup();
@@ -146,32 +153,78 @@
       layer.bindTooltip(el("span", f.properties.name));
       return layer;
     }
+    function countIcon(n) {
+      var size = n < 10 ? 30 : n < 100 ? 36 : n < 1000 ? 44 : 52;
+      var node = el("span", n, { "class": "rf-count", "data-count": String(n) });
+      return L.divIcon({ html: node, className: "rf-icon rf-count-icon", iconSize: [size, size],
+                         iconAnchor: [size / 2, size / 2] });
+    }
+    function dropMarkers() {
+      var all = Object.keys(byId).map(function (id) { return byId[id]; });
+      all.forEach(function (l) { spaces.removeLayer(l); });
+      if (cluster.removeLayers) cluster.removeLayers(all); else all.forEach(function (l) { cluster.removeLayer(l); });
+      byId = {};
+    }
+    function showCounts(data) {
+      dropMarkers();
+      counts.clearLayers();
+      data.features.forEach(function (f) {
+        var latlng = L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]);
+        var n = f.properties.count;
+        // A marker (not a circle): it is focusable, and Enter zooms in like a click.
+        var marker = L.marker(latlng, { icon: countIcon(n), keyboard: true, title: t("cluster", { n: n }) });
+        function zoomIn() { map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom())); }
+        marker.on("click", zoomIn);
+        // Leaflet answers Enter on a marker only by opening its popup; a count has none, so it zooms in.
+        marker.on("keypress", function (e) { if (e.originalEvent.key === "Enter") zoomIn(); });
+        counts.addLayer(marker);
+      });
+      container.setAttribute("data-mode", "clusters");
+      container.setAttribute("data-total", String(data.total));
+      container.setAttribute("data-spaces", "0");
+    }
+    function showSpaces(data) {
+      counts.clearLayers();
+      var keep = {}, added = [], removed = [];
+      data.features.forEach(function (f) {
+        keep[f.id] = true;
+        var old = byId[f.id];
+        if (old && old.feature.properties.free_now === f.properties.free_now) return;
+        if (old) removed.push(old);
+        byId[f.id] = makeMarker(f);
+        added.push(byId[f.id]);
+      });
+      Object.keys(byId).forEach(function (id) {
+        if (!keep[id] && !byId[id].isPopupOpen()) { removed.push(byId[id]); delete byId[id]; }
+      });
+      removed.forEach(function (l) { spaces.removeLayer(l); });
+      added.forEach(function (l) { spaces.addLayer(l); });
+      if (cluster.removeLayers) { cluster.removeLayers(removed); cluster.addLayers(added); }
+      else { removed.forEach(function (l) { cluster.removeLayer(l); }); added.forEach(function (l) { cluster.addLayer(l); }); }
+      container.setAttribute("data-mode", "spaces");
+      container.setAttribute("data-total", String(data.features.length));
+      container.setAttribute("data-spaces", String(data.features.length));
+      container.setAttribute("data-truncated", data.truncated ? "1" : "0");
+    }
+    function withParams(url, extra) {
+      return withBbox(url, map) + "&" + extra;
+    }
     var seq = 0;
     function refresh() {
       var mine = ++seq;
       container.setAttribute("data-loaded", "0");
-      load(withBbox(options.spaces, map), function (data) {
+      function failed() { if (mine === seq) container.setAttribute("data-loaded", "error"); }
+      function done() { container.setAttribute("data-loaded", "1"); }
+      // First the counts of everything in view; the spaces themselves only when there are few enough.
+      load(withParams(options.clusters, "zoom=" + map.getZoom()), function (data) {
         if (mine !== seq) return;
-        var keep = {}, added = [], removed = [];
-        data.features.forEach(function (f) {
-          keep[f.id] = true;
-          var old = byId[f.id];
-          if (old && old.feature.properties.free_now === f.properties.free_now) return;
-          if (old) removed.push(old);
-          byId[f.id] = makeMarker(f);
-          added.push(byId[f.id]);
-        });
-        Object.keys(byId).forEach(function (id) {
-          if (!keep[id] && !byId[id].isPopupOpen()) { removed.push(byId[id]); delete byId[id]; }
-        });
-        removed.forEach(function (l) { spaces.removeLayer(l); });
-        added.forEach(function (l) { spaces.addLayer(l); });
-        if (cluster.removeLayers) { cluster.removeLayers(removed); cluster.addLayers(added); }
-        else { removed.forEach(function (l) { cluster.removeLayer(l); }); added.forEach(function (l) { cluster.addLayer(l); }); }
-        container.setAttribute("data-spaces", String(data.features.length));
-        container.setAttribute("data-truncated", data.truncated ? "1" : "0");
-        container.setAttribute("data-loaded", "1");
-      }, function () { container.setAttribute("data-loaded", "error"); });
+        if (data.total > MAX_MARKERS) { showCounts(data); done(); return; }
+        load(withParams(options.spaces, "limit=" + MAX_MARKERS), function (found) {
+          if (mine !== seq) return;
+          if (found.truncated) showCounts(data); else showSpaces(found);
+          done();
+        }, failed);
+      }, failed);
     }
     var timer = null;
     map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(refresh, 250); });
@@ -184,8 +237,8 @@
       map.setView(here, 14);
     }
     refresh();
-    window.Raumfinder.layers = { spaces: spaces, cluster: cluster, phases: phases, map: map };
-    L.control.layers(null, layerNames(cluster, phases), { collapsed: true }).addTo(map);
+    window.Raumfinder.layers = { spaces: spaces, cluster: cluster, counts: counts, phases: phases, map: map };
+    L.control.layers(null, layerNames(shown, phases), { collapsed: true }).addTo(map);
   }
 
   window.Raumfinder = { attach: attach };

@@ -264,12 +264,13 @@ def test_every_parameter_a_view_reads_is_documented(app, doc, client, demo, monk
         path = flask_rule_as_openapi_path(rule.rule)
         url = path.replace("{space_id}", str(some))
         RecordingMultiDict.read = set()
-        response = client.get(url + ("?lat=52.37&lon=9.73" if path.endswith("nearest") else ""))
+        required = {"/api/spaces/nearest": "?lat=52.37&lon=9.73", "/api/spaces/clusters": "?zoom=12"}
+        response = client.get(url + required.get(path, ""))
         assert response.status_code == 200, (url, response.get_json())
         undocumented = sorted(RecordingMultiDict.read - query_names(doc, path))
         assert not undocumented, f"{path} reads undocumented parameters: {undocumented}"
         checked |= RecordingMultiDict.read
-    assert {"lat", "lon", "n", "from", "to", "capacity", "kind", "bbox"} <= checked, sorted(checked)
+    assert {"lat", "lon", "n", "from", "to", "capacity", "kind", "bbox", "zoom"} <= checked, sorted(checked)
 
 
 @pytest.mark.parametrize("module", [api_module, booking_api_module], ids=["api", "booking_api"])
