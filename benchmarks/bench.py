@@ -60,7 +60,24 @@ def scenarios(today: date):
             "date": day.isoformat(), "from": "18:00", "to": "20:00", "capacity": 10, "sort": "distance",
         })
 
+    city = "9.55,52.28,9.95,52.47"  # all of Hannover, as the map shows it zoomed out
+
+    def city_counts(n: int, i: int) -> str:
+        return "/api/spaces/clusters?" + urlencode({"bbox": city, "zoom": 11})
+
+    def city_counts_filtered(n: int, i: int) -> str:
+        rng = random.Random(n * 15_485_863 + i)
+        day = today + timedelta(days=rng.randrange(1, 60))
+        return "/api/spaces/clusters?" + urlencode({
+            "bbox": city, "zoom": 11, "date": day.isoformat(), "from": "18:00", "to": "20:00", "capacity": 10})
+
+    def district_counts(n: int, i: int) -> str:
+        return "/api/spaces/clusters?" + urlencode({"bbox": district_bbox(random.Random(n * 7919 + i)), "zoom": 15})
+
     return {
+        "map: whole city, counts per cell (zoom 11)": city_counts,
+        "map: whole city, counts, free 18-20 on a date, capacity 10": city_counts_filtered,
+        "map: district, counts per cell (zoom 15)": district_counts,
         "api: district bbox, all filters, free on a date 2 h": all_filters,
         "api: nearest 20": nearest,
         "api: free within 15 min walk of a point, by distance": free_near,

@@ -9,7 +9,8 @@ from shapely.geometry.base import BaseGeometry
 WGS84 = 4326  # storage: longitude/latitude
 UTM32N = 25832  # ETRS89 / UTM zone 32N: the metric CRS of Lower Saxony
 WEB_MERCATOR = 3857  # the map's projection (Leaflet, OSM tiles): a screen pixel is a fixed length in it
-_MERCATOR_M_PER_PX_AT_ZOOM_0 = 2 * 6378137 * 3.141592653589793 / 256  # 156543.03… (one 256-pixel tile)
+MERCATOR_RADIUS_M = 6378137  # EPSG:3857 is spherical Mercator on a sphere of this radius
+_MERCATOR_M_PER_PX_AT_ZOOM_0 = 2 * MERCATOR_RADIUS_M * 3.141592653589793 / 256  # 156543.03… (one 256-pixel tile)
 
 # Where the service is meant to work (Germany, generously); outside it a coordinate is a mistake.
 SERVICE_AREA = (5.5, 47.0, 15.5, 55.2)  # lon_min, lat_min, lon_max, lat_max
