@@ -154,7 +154,9 @@ _REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.\-]*:)?//", re.IGNORECASE)
 _DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-def _normalize_base(base_url: str) -> str:
+def _normalize_base(base_url):
+    if callable(base_url):  # a function from a path under static/ to its URL (e.g. with a content hash)
+        return base_url
     if not isinstance(base_url, str) or not base_url:
         raise ValueError("base_url must be a non-empty string such as '/static/'")
     return base_url if base_url.endswith("/") else base_url + "/"
@@ -176,7 +178,7 @@ def _local_url(name: str, url: str, base_url: str) -> str:
             f"No local copy of front-end asset {name!r} ({url}). Vendor it with "
             "scripts/vendor-static.sh and add it to geo.assets.VENDOR_ASSETS."
         )
-    return base_url + asset.path
+    return base_url(asset.path) if callable(base_url) else base_url + asset.path
 
 
 def _localized_list(
@@ -237,13 +239,14 @@ def _walk(root: Element) -> Iterator[tuple[str, Element]]:
         stack.extend(getattr(el, "_children", {}).items())
 
 
-def localize_assets(element: Element, base_url: str) -> Element:
+def localize_assets(element: Element, base_url) -> Element:
     """Point every JS/CSS reference of ``element``'s figure at our vendored copies.
 
     ``element`` is normally a ``folium.Map`` (its whole ``Figure`` is processed,
     including plugins and all nested children); ``base_url`` is the URL prefix
     of ``static/``, e.g. ``"/static/"`` -- links become
-    ``base_url + "vendor/..."``.  Returns ``element`` for chaining.
+    ``base_url + "vendor/..."``; ``base_url`` may also be a function from a path under ``static/`` to its
+    URL (one that adds a content hash, say).  Returns ``element`` for chaining.
 
     May be called at any time before rendering: children added afterwards are
     localized when the figure renders (their links pass through the hooked

@@ -18,9 +18,17 @@ __all__ = ["ApiLayers", "DrawPhase", "PickLocation", "base_map", "draw_map", "fi
 _JS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
-def base_map(*, center, zoom, tile_url, attribution, static_url: str, tile_name: str = "Karte") -> folium.Map:
-    """A map with a scale and an OSM-style tile layer (none without `tile_url`) whose assets come from `static_url`."""
+# What folium.Map loads by default besides Leaflet (jQuery, Bootstrap, Font Awesome, awesome-markers: about
+# 500 KB) serves its own markers and popups, which these maps do not use: only Leaflet is kept.
+MAP_ASSETS = {"leaflet", "leaflet_css"}
+
+
+def base_map(*, center, zoom, tile_url, attribution, static_url, tile_name: str = "Karte") -> folium.Map:
+    """A map with a scale and an OSM-style tile layer (none without `tile_url`) whose assets come from `static_url`
+    (the URL of static/, or a function from a path under static/ to its URL)."""
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True)
+    m.default_js = [(name, url) for name, url in m.default_js if name in MAP_ASSETS]
+    m.default_css = [(name, url) for name, url in m.default_css if name in MAP_ASSETS]
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=attribution, name=tile_name, max_zoom=19).add_to(m)
     # Once is enough: what is added later is localized as the map renders.

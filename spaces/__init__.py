@@ -33,6 +33,7 @@ def create_app(config: dict | None = None):
     from spaces.booking import feeds
     from spaces.booking import routes as booking
     from spaces.config import load_config
+    from spaces.delivery import init_delivery
     from spaces.extensions import init_extensions
     from spaces.finder import api, openapi
     from spaces.finder import routes as finder
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_extensions(app)
     init_hardening(app)
+    init_delivery(app)
     init_rate_limits(app)
     errors.register(app)
     cli.register(app)
