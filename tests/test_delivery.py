@@ -109,3 +109,17 @@ def test_a_phone_downloads_under_250_kb_first_and_under_20_kb_next_time(live_ser
     assert first < 250_000
     assert again < 20_000, "the next visit fetches only the page and the map data: the files are cached"
     assert again_requests < first_requests
+
+
+def test_a_new_worker_warms_up_on_every_common_page_and_writes_nothing(app, session, demo, demo_clock):
+    from sqlalchemy import text
+
+    from spaces.warmup import PATHS, warm_up
+
+    tables = [t for (t,) in session.execute(text(
+        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'public' ORDER BY relname"))]
+    before = {t: session.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables}
+    answers = warm_up(app)
+    assert set(PATHS) < set(answers) and any(p.startswith("/raeume/") for p in answers)
+    assert set(answers.values()) == {200}, answers
+    assert {t: session.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables} == before
