@@ -33,17 +33,20 @@ def queue(outgoing: list[Outgoing]) -> None:
     db.session.add_all(OutboxMail(recipient=m.to, subject=m.subject[:300], body=m.body) for m in outgoing)
 
 
-def deliver(limit: int = 100) -> int:
+def deliver(limit: int = 100, only: list[int] | None = None) -> int:
     """Send pending mails from the outbox (oldest first) and mark them sent; returns how many went out.
 
     Rows are claimed with FOR UPDATE SKIP LOCKED, so workers delivering at once never send one twice.
-    A failure is noted on the row (attempts, last_error) and the mail is tried again next time.
+    A failure is noted on the row (attempts, last_error) and the mail is tried again next time. When the
+    mail server cannot be reached at all, the round stops at the first mail: a request that delivers after
+    its commit then waits for one connection attempt, not one per waiting mail.
     """
     # Marking a mail sent need not wait for the disk: after a crash it would at worst be sent twice.
     db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    pending = db.session.scalars(
-        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxMail.id).limit(limit).with_for_update(skip_locked=True)).all()
+    query = select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS)
+    if only is not None:  # just these (a person retrying one mail)
+        query = query.where(OutboxMail.id.in_(only))
+    pending = db.session.scalars(query.order_by(OutboxMail.id).limit(limit).with_for_update(skip_locked=True)).all()
     sent = 0
     for mail in pending:
         mail.attempts += 1
@@ -53,6 +56,8 @@ def deliver(limit: int = 100) -> int:
             mail.last_error = f"{type(err).__name__}: {err}"[:1000]
             log.warning("Mail %s an %s nicht zugestellt (Versuch %s): %s", mail.id, mail.recipient, mail.attempts,
                         mail.last_error)
+            if isinstance(err, OSError | smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+                break  # the server is down or unreachable: the others wait for the next round
         else:
             mail.sent_at, mail.last_error = now_utc(), ""
             sent += 1

@@ -50,7 +50,7 @@ def retry(mail_id: int):
     """Try a mail again that was given up on, e.g. after the mail server's address was corrected."""
     mail = outbox.try_again(mail_id)
     db.session.commit()
-    outbox.deliver()
+    outbox.deliver(only=[mail.id])
     db.session.refresh(mail)
     if mail.sent_at is not None:
         flash(gettext("Die Mail an %(to)s ist zugestellt.", to=mail.recipient))

@@ -69,10 +69,13 @@ def test_a_given_up_mail_is_sent_again_and_delivery_can_be_started(client, sessi
     assert given_up.sent_at is not None and given_up.attempts == 1
     assert "Die Mail an aufgegeben@example.org ist zugestellt." in client.get("/verwaltung/mails").get_data(
         as_text=True)
-    # the other waiting one went out with it (delivery sends everything pending)
+    # just that one: the other waiting mail goes with the next round ("jetzt zustellen" or cron)
+    session.refresh(waiting)
+    assert waiting.sent_at is None
+    assert [m["To"] for m in outbox_log] == ["aufgegeben@example.org"]
+    assert client.post("/verwaltung/mails/zustellen", data={"csrf_token": csrf}).status_code == 302
     session.refresh(waiting)
     assert waiting.sent_at is not None
-    assert sorted(m["To"] for m in outbox_log) == ["aufgegeben@example.org", "wartet@example.org"]
 
     # a sent mail is not sent twice; an unknown one is 404
     assert client.post(f"/verwaltung/mails/{given_up.id}/erneut", data={"csrf_token": csrf}).status_code == 409
@@ -101,3 +104,15 @@ def outbox_log(app):
     box = app.extensions.setdefault("raumfinder_outbox", [])
     box.clear()
     return box
+
+
+def test_an_unreachable_mail_server_costs_one_attempt_per_round_not_one_per_mail(session, app, monkeypatch):
+    outbox.queue([outbox.Outgoing(f"person{i}@example.org", "Raumfinder: Test", "Text") for i in range(5)])
+    session.flush()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", _closed_port())
+    assert outbox.deliver() == 0
+    attempts = [m.attempts for m in session.scalars(select(OutboxMail).order_by(OutboxMail.id))]
+    assert attempts == [1, 0, 0, 0, 0]
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    assert outbox.deliver() == 5
