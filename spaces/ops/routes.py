@@ -1,26 +1,19 @@
 """The outbox page: which mails wait, which were given up on and why, and a way to send them again.
 For QM admins, who run the service for the neighbourhood; nobody else sees recipients or errors."""
 
-from functools import wraps
-
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from spaces import outbox
+from spaces.accounts import guards
 from spaces.db import db
 
 bp = Blueprint("ops", __name__)
 
 
-def qm_admin_required(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_qm_admin:
-            abort(403, description=gettext("Den Postausgang sieht nur die Verwaltung des Quartiersmanagements."))
-        return view(*args, **kwargs)
-
-    return wrapped
+qm_admin_required = guards.qm_admin_required(
+    lambda: gettext("Den Postausgang sieht nur die Verwaltung des Quartiersmanagements."))
 
 
 @bp.get("/verwaltung/mails")

@@ -13,14 +13,13 @@ Every change is kept in the audit log (spaces/planning/phases/service.py).
 
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from geo.maps import draw_map, page_parts
 from geo.phase_upload import PhaseUploadError
+from spaces.accounts import guards
 from spaces.core.errors import Unprocessable
 from spaces.db import db
 from spaces.labels import PHASE_STATUS, label
@@ -32,16 +31,8 @@ from spaces.planning.phases.forms import PhaseForm, UploadForm, phase_form
 bp = Blueprint("phases_admin", __name__)
 
 
-def qm_admin_required(view):
-    """403 unless the logged-in user is a QM admin (goes below @login_required)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_qm_admin:
-            abort(403, description=gettext("Bauabschnitte verwalten kann nur die Verwaltung des Quartiersmanagements."))
-        return view(*args, **kwargs)
-
-    return wrapped
+qm_admin_required = guards.qm_admin_required(
+    lambda: gettext("Bauabschnitte verwalten kann nur die Verwaltung des Quartiersmanagements."))
 
 
 @bp.get("/verwaltung/bauabschnitte")
