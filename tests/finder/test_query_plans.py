@@ -13,7 +13,7 @@ from factories import create_booking, create_space, utc
 from sqlalchemy import func, literal, select
 from werkzeug.datastructures import MultiDict
 
-from spaces.finder.queries import free_now_column, nearest_spaces, search_spaces
+from spaces.finder.queries import cluster_spaces, count_spaces, free_now_column, nearest_spaces, search_spaces
 from spaces.finder.search import parse_search
 from spaces.models import Booking
 
@@ -71,6 +71,17 @@ def test_search_uses_indexes(city, args):
     statement = search_spaces(search, now=NOW, limit=51)
     plan = _plan(city, statement)
     assert [t for t in _seq_scans(plan) if t in GUARDED] == [], json.dumps(plan, indent=1)
+
+
+@pytest.mark.parametrize("args", SEARCHES.values(), ids=SEARCHES.keys())
+def test_the_map_counts_and_the_list_total_use_indexes(city, args):
+    """The map's counts (/api/spaces/clusters) and the list's total ask the same matching query. Without a
+    bbox or a place every space is counted, and reading them all in order is the right plan."""
+    search = parse_search(MultiDict(args), today=TODAY)
+    allowed = () if search.bbox or search.near else ("spaces",)
+    for statement in (cluster_spaces(search, now=NOW, zoom=12), count_spaces(search, now=NOW)):
+        plan = _plan(city, statement)
+        assert [t for t in _seq_scans(plan) if t in GUARDED and t not in allowed] == [], json.dumps(plan, indent=1)
 
 
 def test_free_now_column_uses_indexes(city):
