@@ -6,9 +6,15 @@ fails with a message saying so; none is skipped.
 """
 
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -236,6 +242,38 @@ def demo(session):
     from spaces.dev.demo import load
 
     return load(session)
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def running_gunicorn(database_url: str, *args: str, workers: int = 1, env: dict | None = None,
+                    startup_output=None, **popen):
+    """gunicorn serving the app on a free port, started from the project folder (so it reads gunicorn.conf.py)
+    with the tests' clock (RAUMFINDER_NOW); yields its base URL once /healthz answers, stops it afterwards.
+    `args` go to gunicorn; `startup_output(process)` says what went wrong when it does not start."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "gunicorn-test",
+                   "RAUMFINDER_TILE_URL": "", "RAUMFINDER_NOW": base_now().isoformat(), **(env or {})}
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+                                f"127.0.0.1:{port}", *args, "wsgi:app"], cwd=PROJECT, env=environment, **popen)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not start: " + (startup_output(process) if startup_output else ""))
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 class LiveServer:

@@ -2,18 +2,13 @@
 no secret (reset, invitation, confirmation and feed links, API tokens, cookies) reaches the access log."""
 
 import http.cookiejar
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import base_now, make_app, migrate_up, throwaway_database
+from conftest import make_app, migrate_up, running_gunicorn, throwaway_database
 
 from spaces.accounts import service as accounts
 from spaces.db import db
@@ -36,12 +31,6 @@ def test_secrets_in_paths_are_redacted_and_nothing_else(line, expected):
     assert redact(line) == expected
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gunicorn_logs_mails_without_smtp_and_keeps_secrets_out_of_the_access_log(tmp_path):
     with throwaway_database("raumfinder_logs") as url:
         app = make_app(url)
@@ -53,17 +42,13 @@ def test_gunicorn_logs_mails_without_smtp_and_keeps_secrets_out_of_the_access_lo
             api_token = accounts.create_api_token(db.session, user, "log")
             db.session.commit()
             db.engine.dispose()
-        port, access, errors = _free_port(), tmp_path / "access.log", tmp_path / "error.log"
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "log-test", "MAIL_SERVER": "",
-               "RAUMFINDER_TILE_URL": "", "RAUMFINDER_NOW": base_now().isoformat()}
+        access, errors = tmp_path / "access.log", tmp_path / "error.log"
         # Started from the project folder, as ./scripts/serve does: gunicorn reads gunicorn.conf.py there.
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-             "--access-logfile", str(access), "--error-logfile", str(errors),
-             "--access-logformat", '%(h)s "%(r)s" %(s)s "%(f)s" "%({authorization}i)s" "%({cookie}i)s"',
-             "wsgi:app"], cwd=ROOT, env=env)
-        base = f"http://127.0.0.1:{port}"
-        try:
+        with running_gunicorn(
+                url, "--access-logfile", str(access), "--error-logfile", str(errors), "--access-logformat",
+                '%(h)s "%(r)s" %(s)s "%(f)s" "%({authorization}i)s" "%({cookie}i)s"',
+                env={"SECRET_KEY": "log-test", "MAIL_SERVER": ""},
+                startup_output=lambda _: errors.read_text() if errors.exists() else "") as base:
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
             def fetch(path, data=None, headers=None):
@@ -73,15 +58,6 @@ def test_gunicorn_logs_mails_without_smtp_and_keeps_secrets_out_of_the_access_lo
                         return response.status, response.read().decode()
                 except urllib.error.HTTPError as err:
                     return err.code, err.read().decode()
-
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("gunicorn did not start: " + (errors.read_text() if errors.exists() else ""))
 
             assert fetch("/passwort-neu/GEHEIM-RESET")[0] == 404
             assert fetch("/einladung/GEHEIM-EINLADUNG")[0] == 404
@@ -94,9 +70,6 @@ def test_gunicorn_logs_mails_without_smtp_and_keeps_secrets_out_of_the_access_lo
             csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
             body = urllib.parse.urlencode({"csrf_token": csrf, "email": "ada@example.org"}).encode()
             assert fetch("/passwort-vergessen", data=body)[0] == 200  # redirected to the login page
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
     access_log, error_log = access.read_text(), errors.read_text()
     assert "/passwort-vergessen" in access_log and "/api/tokens" in access_log, access_log

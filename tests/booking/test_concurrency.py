@@ -2,19 +2,15 @@
 20 simultaneous decisions on one request make one decision, one audit row and one mail."""
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import base_now, make_app, migrate_up, throwaway_database
+from conftest import base_now, make_app, migrate_up, running_gunicorn, throwaway_database
 from factories import make_manager
 from sqlalchemy import func, select
 
@@ -26,12 +22,6 @@ from spaces.models import AuditEntry, Booking, BookingMode, OutboxMail, Site, Sp
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 50
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -56,27 +46,11 @@ def gunicorn_server():
                    "manager_token": accounts.create_api_token(db.session, manager, "race")}
             db.session.commit()
             db.engine.dispose()
-        port = _free_port()
         # The server's clock is the tests' clock (RAUMFINDER_NOW), not the real one.
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "race-test", "RAUMFINDER_TILE_URL": "",
-               "RAUMFINDER_NOW": base_now().isoformat()}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}", "--log-level",
-             "warning", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail("gunicorn did not start: " + process.stdout.read(2000).decode(errors="replace"))
+        with running_gunicorn(url, "--log-level", "warning", workers=4, env={"SECRET_KEY": "race-test"},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             startup_output=lambda p: p.stdout.read(2000).decode(errors="replace")) as base:
             yield {"base": base, "token": token, "url": url, **ids}
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 def _post(base: str, token: str, body: dict, path: str = "/api/bookings") -> tuple[int, dict]:
