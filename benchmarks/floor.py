@@ -16,27 +16,39 @@ import random
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import district_bbox  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import WALK_POINTS, district_bbox, walk_query  # noqa: E402
 from load import Result, print_table  # noqa: E402
+
+from geo.walking import walk_radius_m  # noqa: E402
 
 DISTRICT_GEOJSON = """
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
          'type', 'Feature', 'id', id, 'geometry', ST_AsGeoJSON(location, 6)::json,
          'properties', json_build_object('id', id, 'name', name, 'kind', kind, 'capacity', capacity))), '[]'))::text
-FROM spaces WHERE ST_Intersects(location, ST_MakeEnvelope(%s, %s, %s, %s, 4326))
+FROM spaces WHERE location && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
 """
 GRID_COUNTS = """
 SELECT json_agg(json_build_object('n', n, 'lon', lon, 'lat', lat))::text FROM (
   SELECT count(*) AS n, avg(ST_X(location)) AS lon, avg(ST_Y(location)) AS lat FROM spaces
-  WHERE ST_Intersects(location, ST_MakeEnvelope(%s, %s, %s, %s, 4326))
-  GROUP BY floor(ST_X(location) * 111319.49079327357 / %s),
-           floor(ln(tan(radians(45 + ST_Y(location) / 2))) * 6378137 / %s)
+  WHERE location && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
+  GROUP BY floor(map_x / %s), floor(map_y / %s)
 ) cells
+"""
+WALK_FIRST_50 = """
+SELECT json_agg(json_build_object('id', id, 'name', name, 'distance_m', round(d), 'total', total))::text FROM (
+  SELECT id, name, d, count(*) OVER () AS total FROM (
+    SELECT id, name, ST_Distance(geography(location), geography(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))) AS d
+    FROM spaces
+    WHERE ST_DWithin(geography(location), geography(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)), %(radius)s)
+      AND capacity >= %(capacity)s) near
+  ORDER BY d, id LIMIT 50) first
 """
 CITY = (9.55, 52.28, 9.95, 52.47)
 
@@ -50,8 +62,14 @@ def statements():
         cell = 60 * 156543.03392804097 / 2**11
         return GRID_COUNTS, (*CITY, cell, cell)
 
+    def walk(n: int, i: int):
+        query = walk_query(date.today(), (n * 1009 + i) % WALK_POINTS)
+        return WALK_FIRST_50, {"lon": float(query["lon"]), "lat": float(query["lat"]),
+                               "radius": walk_radius_m(query["walk"]), "capacity": query["capacity"]}
+
     return {"floor: district bbox as GeoJSON (PostGIS json_agg, no rules)": district,
-            "floor: whole city, counts per cell (zoom 11, no rules)": city_counts}
+            "floor: whole city, counts per cell (zoom 11, no rules)": city_counts,
+            "floor: within 15 min walk, first 50 by distance and total (no time rules)": walk}
 
 
 def run_sql(url: str, next_statement, *, clients: int, seconds: float, warmup: float = 1.0) -> Result:
@@ -95,7 +113,7 @@ def main() -> None:
             for name, statement in statements().items()]
     print_table("raw-SQL floor, same database", rows, [
         ("scenario", "line"), ("requests", "statements"), ("rps", "per s"), ("p50_ms", "p50 ms"),
-        ("p95_ms", "p95 ms"), ("avg_kb", "avg KB")])
+        ("p95_ms", "p95 ms"), ("max_ms", "max ms"), ("avg_kb", "avg KB")])
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ class Result:
             "p50_ms": round(self.pct(50), 1),
             "p95_ms": round(self.pct(95), 1),
             "p99_ms": round(self.pct(99), 1),
+            "max_ms": round(max(self.latencies_ms), 1),
             "mean_ms": round(statistics.fmean(self.latencies_ms), 1),
             "avg_kb": round(self.bytes / max(1, self.requests) / 1024, 1),
         }

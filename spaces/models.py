@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -12,8 +13,10 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -27,13 +30,18 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID, ExcludeConstraint, Range
+from sqlalchemy.dialects.postgresql import ARRAY, INT4MULTIRANGE, JSONB, TSTZRANGE, UUID, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from geo.crs import WGS84
+from geo.crs import MERCATOR_RADIUS_M, WGS84
 from spaces.clock import now_utc
 from spaces.core.norms import NORM_SETTINGS
 from spaces.db import db
+
+# A space's point in Web-Mercator metres (EPSG:3857, spherical), as the map's grid counts it (migration 0012)
+MERCATOR_X_FACTOR = repr(math.pi / 180 * MERCATOR_RADIUS_M)  # metres per degree of longitude
+MAP_X = f"ST_X(location) * {MERCATOR_X_FACTOR}"
+MAP_Y = f"ln(tan(radians(45 + ST_Y(location) / 2))) * {MERCATOR_RADIUS_M}"
 
 
 def _in(column: str, enum: type[StrEnum]) -> str:
@@ -231,6 +239,11 @@ class Space(db.Model):
     max_days_in_advance: Mapped[int | None] = mapped_column(Integer)
     bookable_by: Mapped[str] = mapped_column(String(16), default=BookableBy.EVERYONE, server_default="everyone")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Kept by the database (migration 0012), read by the search's SQL only: the weekly opening hours as
+    # seconds of the week (trigger on opening_hours) and the point in Web-Mercator metres for the map's grid.
+    week_open: Mapped[Range] = mapped_column(INT4MULTIRANGE, server_default="{}", deferred=True)
+    map_x: Mapped[float] = mapped_column(Float, Computed(MAP_X, persisted=True), deferred=True)
+    map_y: Mapped[float] = mapped_column(Float, Computed(MAP_Y, persisted=True), deferred=True)
 
     site: Mapped[Site] = relationship(back_populates="spaces")
     allowed_organisations: Mapped[list[Organisation]] = relationship(secondary="space_access")
@@ -349,6 +362,9 @@ class Booking(db.Model):
         ),
         Index("ix_bookings_series_id", "series_id"),
         Index("ix_bookings_organisation_id", "organisation_id"),
+        # Slot-holding bookings by time alone, for "which spaces are taken in this window" (queries.taken_in)
+        Index("ix_bookings_slot_time", text("tstzrange(lower(during), upper(during))"), postgresql_using="gist",
+              postgresql_include=["space_id", "during"], postgresql_where=text("status IN ('requested', 'confirmed')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -92,6 +92,7 @@ def spaces():
     return jsonify(
         type="FeatureCollection",
         features=list(map(FeatureWriter(today), rows[: search.limit])),
+        total=rows[0].total if rows else 0,
         limit=search.limit,
         truncated=len(rows) > search.limit,
     )

@@ -20,7 +20,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    exists,
     func,
     literal,
     literal_column,
@@ -35,7 +34,17 @@ from geo.walking import walk_radius_m
 from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.core.availability import Interval as AvInterval
 from spaces.core.bookability import local_days
-from spaces.models import SLOT_HOLDING, Booking, Closure, ConstructionPhase, OpeningHours, Organisation, Site, Space
+from spaces.models import (
+    MERCATOR_X_FACTOR,
+    SLOT_HOLDING,
+    Booking,
+    Closure,
+    ConstructionPhase,
+    OpeningHours,
+    Organisation,
+    Site,
+    Space,
+)
 
 ONE_DAY = timedelta(days=1)
 
@@ -93,6 +102,10 @@ class BoundWindow:
         self.days = param("days", postgresql.ARRAY(Date()))
         self.uniform = param("uniform", Boolean())
         self.offset = param("offset", Interval())
+        # Within one local day without a DST change nearby: the window in seconds of the week (Monday 00:00 = 0)
+        self.in_week = param("in_week", Boolean())
+        self.week_start = param("week_start", Integer())
+        self.week_end = param("week_end", Integer())
 
 
 def window_values(prefix: str, start: datetime, end: datetime, now: datetime) -> dict:
@@ -100,15 +113,40 @@ def window_values(prefix: str, start: datetime, end: datetime, now: datetime) ->
     first_day, last_day = local_days(AvInterval(start, end))
     before, after = wall_time_to_utc(first_day - ONE_DAY, time(0)), wall_time_to_utc(last_day + 2 * ONE_DAY, time(0))
     offset = before.astimezone(BERLIN).utcoffset()
+    uniform = offset == after.astimezone(BERLIN).utcoffset()
+    week = _week_seconds(start, end) if uniform else None
     values = {
         "start": start, "end": end, "now": now, "from": min(max(start, now), end),
         "first_day": first_day, "last_day": last_day, "today": now.astimezone(BERLIN).date(),
         "days": [first_day + timedelta(days=n) for n in range(-1, (last_day - first_day).days + 1)],
         # No DST change from the day before to the day after the window: wall time = UTC + one offset.
-        "uniform": offset == after.astimezone(BERLIN).utcoffset(),
+        "uniform": uniform,
         "offset": offset,
+        "in_week": week is not None,
+        "week_start": week[0] if week else 0,
+        "week_end": week[1] if week else 0,
     }
     return {f"{prefix}_{k}": v for k, v in values.items()}
+
+
+def _week_seconds(start: datetime, end: datetime) -> tuple[int, int] | None:
+    """[start, end) as whole seconds of the local week (Monday 00:00 = 0), when it lies within one local day
+    (it may end at the next midnight); None otherwise. Opening hours are whole seconds, so rounding the start
+    down and the end up keeps "the window lies within the openings" exact."""
+    local_start, local_end = start.astimezone(BERLIN), end.astimezone(BERLIN)
+    day = local_start.date()
+
+    def seconds(t: time) -> float:
+        return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+    if local_end.date() == day:
+        until = seconds(local_end.time())
+    elif local_end.date() == day + ONE_DAY and local_end.time() == time(0):
+        until = 86400
+    else:
+        return None
+    base = day.weekday() * 86400
+    return base + math.floor(seconds(local_start.time())), base + math.ceil(until)
 
 
 def _wall_to_utc(day, wall, w: BoundWindow):
@@ -153,30 +191,44 @@ def _during(start, end):
     return func.tstzrange(start, end, literal("[)"))
 
 
-# _per_space: the booking and closure checks are asked per candidate space, through the index
-# on (space_id, during). PostgreSQL would otherwise turn NOT EXISTS into an anti-join that first
-# collects every booking of the city in the window from an index led by space_id, which it
-# underestimates badly (150 ms with 2 million bookings). OFFSET 0 keeps the subquery correlated.
+def slot_time():
+    """The time of a booking as ix_bookings_slot_time indexes it (equal to `during`, which is [) by a CHECK)."""
+    return func.tstzrange(func.lower(Booking.during), func.upper(Booking.during))
+
+
+# The booking and closure checks ask once which spaces are taken in the window (for the whole city, a few
+# thousand bookings at most, read through ix_bookings_slot_time) and then each space from a hash of them
+# ("hashed SubPlan" in EXPLAIN): NOT IN over a NOT NULL column. Asked per space through the exclusion index
+# instead, 38,000 spaces in view took 0.02 ms each; joined, the planner chose the exclusion index for a
+# question without a space and read all of it. The plan tests pin both the index and the hash.
+
+
+def taken_in(start, end) -> Select:
+    """The spaces with a slot-holding booking overlapping [start, end) (each once or more)."""
+    return select(Booking.space_id).where(
+        Booking.status.in_([s.value for s in SLOT_HOLDING]), slot_time().op("&&")(_during(start, end)))
 
 
 def no_booking_during(start, end) -> ColumnElement[bool]:
     """Criterion (rule 5f): no slot-holding booking of the space overlaps [start, end)."""
-    return ~exists(
-        select(1)
-        .where(
-            Booking.space_id == Space.id,
-            Booking.status.in_([s.value for s in SLOT_HOLDING]),
-            Booking.during.op("&&")(_during(start, end)),
-        )
-        .offset(0)  # see _per_space
-    )
+    return Space.id.not_in(taken_in(start, end))
 
 
 def no_closure_during(start, end) -> ColumnElement[bool]:
     """Criterion (rule 5e): the space is not closed during [start, end)."""
-    return ~exists(
-        select(1).where(Closure.space_id == Space.id, Closure.during.op("&&")(_during(start, end))).offset(0)
-    )
+    return Space.id.not_in(select(Closure.space_id).where(Closure.during.op("&&")(_during(start, end))))
+
+
+def open_throughout(w: BoundWindow) -> ColumnElement[bool]:
+    """Criterion (rule 5a): the whole window lies within the space's merged openings.
+
+    Within one local day without a DST change nearby, wall-clock time is UTC plus one offset, so the window
+    is compared with spaces.week_open (the weekly hours in seconds of the week, kept by a trigger; migration
+    0012) on the row itself. Other windows build the openings of their days (openings_between).
+    """
+    in_week = Space.week_open.op("@>", is_comparison=True)(func.int4range(w.week_start, w.week_end))
+    return case((w.in_week, in_week),
+                else_=func.coalesce(openings_between(w).op("@>")(_during(w.start, w.end)), False))
 
 
 def free_throughout(w: BoundWindow) -> ColumnElement[bool]:
@@ -184,7 +236,7 @@ def free_throughout(w: BoundWindow) -> ColumnElement[bool]:
     return and_(
         w.start >= w.now,  # 5d: nothing that has begun
         _within_terms(w),
-        func.coalesce(openings_between(w).op("@>")(_during(w.start, w.end)), False),
+        open_throughout(w),
         no_closure_during(w.start, w.end),
         no_booking_during(w.start, w.end),
     )
@@ -226,14 +278,35 @@ def within_m(lon: float, lat: float, metres: float) -> ColumnElement[bool]:
     return func.ST_DWithin(_space_geography(), _geography(lon, lat), metres)
 
 
-def in_bbox(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> ColumnElement[bool]:
-    """Criterion: the space lies inside the WGS84 bounding box."""
-    return func.ST_Intersects(Space.location, func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, WGS84))
+def in_bbox(min_lon, min_lat, max_lon, max_lat) -> ColumnElement[bool]:
+    """Criterion: the space lies inside the WGS84 bounding box (a map view), edges included.
+
+    `&&` finds the candidates by index (PostGIS compares float4 boxes, a few centimetres loose); the stored
+    Web-Mercator coordinates then decide exactly: the edges go through the same formula as the columns
+    (spaces.models.MAP_X/MAP_Y), which keeps the order of the coordinates, so a space on an edge is inside.
+    ST_Intersects says the same for a point and a box, but over a whole city its exact test cost half of the
+    map's count; ST_X/ST_Y ranges have no statistics, and a planner guessing one row sorted the city on disk.
+    """
+    return and_(
+        Space.location.op("&&")(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, WGS84)),
+        Space.map_x.between(mercator_x(min_lon), mercator_x(max_lon)),
+        Space.map_y.between(mercator_y(min_lat), mercator_y(max_lat)),
+    )
+
+
+def mercator_x(lon):
+    """SQL: Web-Mercator x in metres of a longitude, computed as spaces.map_x is."""
+    return cast(lon, Float()) * literal_column(MERCATOR_X_FACTOR)
+
+
+def mercator_y(lat):
+    """SQL: Web-Mercator y in metres of a latitude, computed as spaces.map_y is."""
+    return func.ln(func.tan(func.radians(45 + cast(lat, Float()) / 2))) * literal_column(str(MERCATOR_RADIUS_M))
 
 
 def search_spaces(search, *, now: datetime, limit: int | None = None, offset: int = 0) -> Select:
-    """Spaces matching a SpaceSearch asked at `now`, with distance (metres, when a place is given), sorted;
-    at most `limit` (default: the search's own limit) after skipping `offset`."""
+    """Spaces matching a SpaceSearch asked at `now`, with distance (metres, when a place is given) and `total`
+    (how many match in all), sorted; at most `limit` (default: the search's own limit) after skipping `offset`."""
     shape, values = _search_shape(search, now)
     values |= {"limit": search.limit if limit is None else limit, "offset": offset}
     return _search_statement(shape).params(values)
@@ -335,15 +408,26 @@ def _search_statement(shape: tuple) -> Select:
     # organisation. PostgreSQL cannot estimate the free-time criteria and guesses one row; joined in
     # one query, that guess once made it loop over every site for each of 372 results (1.6 s instead
     # of 40 ms). A LIMITed inner query is planned on its own, and its few rows are decorated by index.
-    sort = shape[-1]
-    query, distance = _matching(shape)
+    when, bbox, near, sort = shape[0], shape[-3], shape[-2], shape[-1]
+    cheap = when == "any" and not bbox and not near  # the whole city, no time: an index gives the page's order
+    query, _ = _matching(shape)
+    # The page and the number of all matches in one statement. With a time criterion every match is found once,
+    # materialized, then counted and sorted: a second query would check every candidate's free time again, and
+    # count(*) OVER () in the LIMITed query let the planner walk the name index hoping to stop early, which a
+    # count cannot (45 ms for a district instead of 1). Over the whole city without one, the page walks the
+    # name index and stops early, and the count is a plain scan of its own.
+    matching = (query.add_columns(Space.name.label("name"), Space.capacity.label("capacity")).cte("matching")
+                .prefix_with("NOT MATERIALIZED" if cheap else "MATERIALIZED"))
+    m = matching.c
     if sort == "distance":
-        inner_order = (distance, Space.id)
+        inner_order = (m.distance_m, m.id)
     elif sort == "capacity":
-        inner_order = (Space.capacity, Space.name, Space.id)
+        inner_order = (m.capacity, m.name, m.id)
     else:
-        inner_order = (Space.name, Space.id)
-    found = (query.order_by(*inner_order).limit(bindparam("limit", type_=Integer()))
+        inner_order = (m.name, m.id)
+    total = select(func.count()).select_from(matching).scalar_subquery()
+    found = (select(m.id, m.distance_m, total.label("total")).order_by(*inner_order)
+             .limit(bindparam("limit", type_=Integer()))
              .offset(bindparam("offset", type_=Integer())).subquery("found"))
     # Address and organisation per found space, by primary key (never a join the planner might loop over).
     address = select(Site.address).where(Site.id == Space.site_id).scalar_subquery()
@@ -351,7 +435,7 @@ def _search_statement(shape: tuple) -> Select:
                     .where(Site.id == Space.site_id).scalar_subquery())
     outer = (select(*SPACE_COLUMNS, address.label("address"), organisation.label("organisation"),
                     func.ST_X(Space.location).label("lon"), func.ST_Y(Space.location).label("lat"),
-                    found.c.distance_m)
+                    found.c.distance_m, found.c.total)
              .select_from(found).join(Space, Space.id == found.c.id))
     if sort == "distance":
         return outer.order_by(found.c.distance_m, Space.id)
@@ -389,15 +473,16 @@ def cluster_spaces(search, *, now: datetime, zoom: int) -> Select:
 
 @lru_cache(maxsize=256)
 def _cluster_statement(shape: tuple) -> Select:
-    found = _matching(shape)[0].subquery("found")
     cell = bindparam("cell", type_=Float())
-    # EPSG:3857 written out (spherical Mercator, radius 6378137 m): half the time of ST_Transform over a city.
-    x = func.ST_X(Space.location) * literal_column(f"{math.pi / 180 * MERCATOR_RADIUS_M!r}")
-    y = func.ln(func.tan(func.radians(45 + func.ST_Y(Space.location) / 2))) * literal_column(f"{MERCATOR_RADIUS_M!r}")
-    cells = (select(func.count().label("n"), func.avg(func.ST_X(Space.location)).label("lon"),
-                    func.avg(func.ST_Y(Space.location)).label("lat"), func.min(Space.id).label("id"))
-             .select_from(found).join(Space, Space.id == found.c.id)
-             .group_by(func.floor(x / cell), func.floor(y / cell))
+    # spaces.map_x/map_y: EPSG:3857 metres stored with the row (migration 0012), not computed per request.
+    # Grouped in the matching query itself: joined back to spaces by id, PostgreSQL read the city twice.
+    found = (_matching(shape)[0]
+             .add_columns(func.floor(Space.map_x / cell).label("cx"), func.floor(Space.map_y / cell).label("cy"),
+                          func.ST_X(Space.location).label("lon"), func.ST_Y(Space.location).label("lat"))
+             .subquery("found"))
+    cells = (select(func.count().label("n"), func.avg(found.c.lon).label("lon"), func.avg(found.c.lat).label("lat"),
+                    func.min(found.c.id).label("id"))
+             .group_by(found.c.cx, found.c.cy)
              .subquery("cells"))
 
     def rounded(column):

@@ -87,10 +87,8 @@ def index():
     except BadParameter as err:
         error, status, search = err.message, 400, SpaceSearch()
     page = _page_number()
-    rows = service.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    # The list shows a page; the page says how many there are in all (counted only when the list is cut).
-    cut = len(rows) > PAGE_SIZE or (page > 1 and not error)
-    total = service.search_count(search, now) if cut else (page - 1) * PAGE_SIZE + len(rows)
+    # The list shows a page; the page says how many there are in all.
+    rows, total = service.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     today = now.astimezone(BERLIN).date()
     return render_template(
         "finder/index.html", map=_map(search, error), rows=rows[:PAGE_SIZE], search=search, error=error,

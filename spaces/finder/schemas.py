@@ -488,6 +488,7 @@ class SpaceCollection(BaseModel):
 
     type: Literal["FeatureCollection"]
     features: list[SearchedSpaceFeature]
+    total: int = Field(ge=0, description="How many spaces match in all; `features` holds the first `limit`.")
     limit: int = Field(description="The limit applied.")
     truncated: bool = Field(description="Whether there are more spaces than `limit`.")
 

@@ -55,9 +55,12 @@ def search_count(search, now: datetime) -> int:
     return db.session.execute(count_spaces(search, now=now)).scalar_one()
 
 
-def search_page(search, now: datetime, *, limit: int, offset: int) -> list:
-    """One page of a search's results (rows of spaces_with_place)."""
-    return db.session.execute(search_spaces(search, now=now, limit=limit, offset=offset)).all()
+def search_page(search, now: datetime, *, limit: int, offset: int) -> tuple[list, int]:
+    """One page of a search's results (rows of spaces_with_place) and how many spaces match in all."""
+    rows = db.session.execute(search_spaces(search, now=now, limit=limit, offset=offset)).all()
+    if rows:
+        return rows, rows[0].total
+    return rows, (search_count(search, now) if offset else 0)  # a page past the end still says how many
 
 
 def quartier_names() -> list[str]:
