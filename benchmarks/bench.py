@@ -58,6 +58,9 @@ def scenarios(today: date):
     def map_view(n: int, i: int) -> str:
         return "/api/spaces?" + urlencode({"bbox": district_bbox(random.Random(n * 7919 + i))})
 
+    def map_points(n: int, i: int) -> str:  # what the map loads zoomed in (static/js/map.js, MAX_MARKERS)
+        return "/api/spaces/points?" + urlencode({"bbox": district_bbox(random.Random(n * 7919 + i)), "limit": 500})
+
     def nearest(n: int, i: int) -> str:
         rng = random.Random(n * 104_729 + i)
         return "/api/spaces/nearest?" + urlencode(
@@ -88,7 +91,8 @@ def scenarios(today: date):
         "api: district bbox, all filters, free on a date 2 h": all_filters,
         "api: nearest 20": nearest,
         "api: free 18-20 within 15 min walk, by distance, first 50 and total (200 points and dates)": free_near,
-        "api: district bbox only (map view)": map_view,
+        "map: district, the spaces as markers (/api/spaces/points, at most 500, GeoJSON from PostGIS)": map_points,
+        "api: district bbox only, every detail (/api/spaces, 1,000, built in Python)": map_view,
     }
 
 

@@ -88,7 +88,7 @@ def kind_letters() -> dict:
     }
 
 
-def _date_words() -> tuple:
+def date_words() -> tuple:
     """Month abbreviations and the 'from'/'until' patterns of this request's language (German outside one)."""
     return _date_words_in(str(get_locale() or "de") if has_request_context() else "de")
 
@@ -108,12 +108,12 @@ def _date_words_in(locale: str) -> tuple:
 
 def month_year(day: date) -> str:
     """A date as month and year, e.g. 'Sept. 2027' (English: 'Sept 2027')."""
-    return f"{_date_words()[0][day.month - 1]} {day.year}"
+    return f"{date_words()[0][day.month - 1]} {day.year}"
 
 
 def period(available_from: date | None, available_until: date | None, today: date) -> str:
     """How long a temporary or planned space exists, e.g. 'ab Sept. 2027' or 'bis Dez. 2026'; '' if always."""
-    months, from_, until = _date_words()
+    months, from_, until = date_words()
     parts = []
     if available_from and available_from > today:
         parts.append(from_ % {"date": f"{months[available_from.month - 1]} {available_from.year}"})

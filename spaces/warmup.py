@@ -15,8 +15,8 @@ from flask import Flask
 
 log = logging.getLogger("raumfinder.warmup")
 
-PATHS = ("/", "/?lang=en", "/api/spaces?limit=1", "/api/spaces/clusters?zoom=12", "/api/phases", "/api/quartiers",
-         "/anmelden", "/registrieren", "/api/openapi.json")
+PATHS = ("/", "/?lang=en", "/api/spaces?limit=1", "/api/spaces/points?limit=1", "/api/spaces/clusters?zoom=12",
+         "/api/phases", "/api/quartiers", "/anmelden", "/registrieren", "/api/openapi.json")
 
 
 def warm_up(app: Flask) -> dict[str, int]:

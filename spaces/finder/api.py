@@ -11,6 +11,7 @@ from spaces.db import db
 from spaces.finder.queries import (
     cluster_spaces,
     free_now_column,
+    map_points,
     nearest_spaces,
     opening_hours_of,
     phases_as_geojson,
@@ -96,6 +97,15 @@ def spaces():
         limit=search.limit,
         truncated=len(rows) > search.limit,
     )
+
+
+@bp.get("/spaces/points")
+def points():
+    """The spaces of a map view with what a marker shows, as GeoJSON built in PostGIS (the map's view when
+    zoomed in; /api/spaces answers every detail)."""
+    search = current_search()
+    geojson = db.session.execute(map_points(search, now=now_utc(), limit=search.limit)).scalar_one()
+    return Response(geojson, mimetype="application/json")
 
 
 @bp.get("/spaces/clusters")

@@ -22,6 +22,7 @@ from spaces.finder.schemas import (
     ClusterQuery,
     Error,
     Language,
+    MapPointCollection,
     NearestQuery,
     NearestSpaceCollection,
     OpenAPIDocument,
@@ -119,6 +120,14 @@ OPERATIONS = (
         answers={200: Answer(ClusterCollection, "The cells with matching spaces and the total."),
                  400: bad("zoom: „abc“ ist keine ganze Zahl.", "zoom: bitte eine Zahl von 0 bis 22 angeben.",
                           "bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht 3.")}),
+    Operation(
+        "get", "/api/spaces/points", "mapSpaces", "spaces", "The spaces of a map view, with what a marker shows",
+        description="The same filters, sort and limit as /api/spaces, but each space carries only what a map "
+                    "marker and its popup show; the GeoJSON is built in the database. `total` counts every "
+                    "match. Details of one space: /api/spaces/{space_id}.",
+        query=(SpaceQuery, Language),
+        answers={200: Answer(MapPointCollection, "The matching spaces, at most `limit`."),
+                 400: bad("bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht 3.")}),
     Operation(
         "get", "/api/spaces/nearest", "nearestSpaces", "spaces", "The spaces nearest to a point",
         description="The `n` spaces nearest to `lat`/`lon` by straight-line distance (nearest first), open or "

@@ -383,7 +383,7 @@ def _matching(shape: tuple) -> tuple[Select, ColumnElement]:
     """The ids (and distance, when near a place) of every space a search of this shape matches, unsorted and
     uncut; and the distance column. The list, the map's clusters and their counts all start from here."""
     when, capacity, step_free, accessible_wc, equipment, kinds, free, bbox, near, sort = shape
-    distance = literal(None).label("distance_m")
+    distance = cast(literal(None), Float()).label("distance_m")
     if near:
         lon, lat = bindparam("lon", type_=Float()), bindparam("lat", type_=Float())
         distance = distance_m(lon, lat).label("distance_m")
@@ -400,14 +400,8 @@ def _matching(shape: tuple) -> tuple[Select, ColumnElement]:
     return query, distance
 
 
-@lru_cache(maxsize=512)
-def _search_statement(shape: tuple) -> Select:
-    # Building a statement costs about a millisecond of Python; there are only a few hundred shapes.
-    #
-    # The spaces are filtered, sorted and cut in an inner query and only then joined to their site and
-    # organisation. PostgreSQL cannot estimate the free-time criteria and guesses one row; joined in
-    # one query, that guess once made it loop over every site for each of 372 results (1.6 s instead
-    # of 40 ms). A LIMITed inner query is planned on its own, and its few rows are decorated by index.
+def _found(shape: tuple):
+    """The page of matches (id, distance_m, total), sorted and cut by the bind parameters limit and offset."""
     when, bbox, near, sort = shape[0], shape[-3], shape[-2], shape[-1]
     cheap = when == "any" and not bbox and not near  # the whole city, no time: an index gives the page's order
     query, _ = _matching(shape)
@@ -429,6 +423,19 @@ def _search_statement(shape: tuple) -> Select:
     found = (select(m.id, m.distance_m, total.label("total")).order_by(*inner_order)
              .limit(bindparam("limit", type_=Integer()))
              .offset(bindparam("offset", type_=Integer())).subquery("found"))
+    return found
+
+
+@lru_cache(maxsize=512)
+def _search_statement(shape: tuple) -> Select:
+    # Building a statement costs about a millisecond of Python; there are only a few hundred shapes.
+    #
+    # The spaces are filtered, sorted and cut in an inner query and only then joined to their site and
+    # organisation. PostgreSQL cannot estimate the free-time criteria and guesses one row; joined in
+    # one query, that guess once made it loop over every site for each of 372 results (1.6 s instead
+    # of 40 ms). A LIMITed inner query is planned on its own, and its few rows are decorated by index.
+    sort = shape[-1]
+    found = _found(shape)
     # Address and organisation per found space, by primary key (never a join the planner might loop over).
     address = select(Site.address).where(Site.id == Space.site_id).scalar_subquery()
     organisation = (select(Organisation.name).join(Site, Site.organisation_id == Organisation.id)
@@ -442,6 +449,50 @@ def _search_statement(shape: tuple) -> Select:
     if sort == "capacity":
         return outer.order_by(Space.capacity, Space.name, Space.id)
     return outer.order_by(Space.name, Space.id)
+
+
+def map_points(search, *, now: datetime, limit: int) -> Select:
+    """The spaces of a map view, at most `limit`, as the JSON text of a GeoJSON FeatureCollection built in
+    PostGIS: position and what a marker and its popup show (name, kind, capacity, access, period, free now);
+    everything else loads on demand from /api/spaces/{id}. `total` counts every match, `truncated` says the
+    features are cut."""
+    shape, values = _search_shape(search, now)
+    values |= {"limit": limit, "offset": 0} | window_values("now", now, now + timedelta(minutes=1), now)
+    return _map_statement(shape).params(values)
+
+
+@lru_cache(maxsize=512)
+def _map_statement(shape: tuple) -> Select:
+    found = _found(shape)
+    page = (select(Space.id, Space.name, Space.kind, Space.capacity, Space.step_free, Space.accessible_wc,
+                   Space.available_from, Space.available_until, func.ST_X(Space.location).label("lon"),
+                   func.ST_Y(Space.location).label("lat"), found.c.distance_m, found.c.total, _free_now_column())
+            .select_from(found).join(Space, Space.id == found.c.id).subquery("page"))
+    p = page.c
+
+    def rounded(column, places=6):
+        return func.round(cast(column, postgresql.NUMERIC), places)
+
+    feature = func.json_build_object(
+        "type", "Feature", "id", p.id,
+        "geometry", func.json_build_object("type", "Point", "coordinates",
+                                           func.json_build_array(rounded(p.lon), rounded(p.lat))),
+        "properties", func.json_strip_nulls(func.json_build_object(
+            "id", p.id, "name", p.name, "kind", p.kind, "capacity", p.capacity, "step_free", p.step_free,
+            "accessible_wc", p.accessible_wc, "available_from", p.available_from,
+            "available_until", p.available_until, "free_now", p.free_now,
+            "distance_m", func.round(p.distance_m))))
+    sort = shape[-1]  # the list's order (_search_statement)
+    order = {"distance": (p.distance_m, p.id), "capacity": (p.capacity, p.name, p.id)}.get(sort, (p.name, p.id))
+    limit = bindparam("limit", type_=Integer())
+    total = func.coalesce(func.max(p.total), 0)
+    collection = func.json_build_object(
+        "type", "FeatureCollection",
+        "total", total, "limit", limit, "truncated", total > limit,
+        "features", func.coalesce(func.json_agg(aggregate_order_by(feature, *order)),
+                                  literal_column("'[]'::json")))
+    # json_strip_nulls also writes the JSON without spaces (the properties hold no nulls anyway)
+    return select(cast(func.json_strip_nulls(collection), String()).label("geojson")).select_from(page)
 
 
 def count_spaces(search, *, now: datetime) -> Select:

@@ -7,13 +7,13 @@ from flask_babel import gettext
 
 from geo.maps import finder_map, page_parts
 from geo.walking import walk_radius_m
-from spaces.clock import BERLIN, now_utc
+from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.bookability import horizon
 from spaces.core.errors import BadParameter
 from spaces.db import db
 from spaces.finder import service
 from spaces.finder.search import FIRST_DAY, LAST_DAY, SORTS, SpaceSearch
-from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, kind_letters, label, period
+from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, date_words, kind_letters, label, period
 from spaces.maps import map_settings
 from spaces.models import Space
 
@@ -30,6 +30,7 @@ def _labels():
 
 def _map_text() -> dict:
     """The words static/js/map.js shows, in the visitor's language (map.js falls back to German)."""
+    months, from_date, until_date = date_words()
     return {
         "persons": gettext("bis %(n)s Personen"),
         "step_free": gettext("stufenlos"),
@@ -47,6 +48,8 @@ def _map_text() -> dict:
         # Translators: the language tag for weekdays and dates in the map's popups (English: en-GB).
         "date_locale": gettext("de-DE"),
         "kind_letters": kind_letters(),
+        "kind_labels": {code: label(KINDS, code) for code in KINDS},
+        "months": list(months), "from_date": from_date, "until_date": until_date,
     }
 
 
@@ -68,7 +71,9 @@ def _map(search, error: str | None) -> dict:
     filters = {} if error else _multi(request.args, drop=("page", "lang", "sort", "limit", "zoom"))
     return page_parts(finder_map(
         **map_settings(), locate_strings=_locate_strings(), layers={
-            "spaces": url_for("api.spaces", **filters),
+            "spaces": url_for("api.points", **filters),
+            "space_url": url_for("finder.space", space_id=0)[:-1],  # + id
+            "today": today_local().isoformat(),  # the service's day, for "ab Sept. 2027" of planned spaces
             "clusters": url_for("api.clusters", **filters),
             "phases": url_for("api.phases"),
             "near": list(search.near) if search.near else None,

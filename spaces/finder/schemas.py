@@ -493,6 +493,42 @@ class SpaceCollection(BaseModel):
     truncated: bool = Field(description="Whether there are more spaces than `limit`.")
 
 
+class MapPointProperties(BaseModel):
+    """What a map marker and its popup show; the rest loads on demand from /api/spaces/{space_id}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    name: str
+    kind: str = Field(description="room, hall, outdoor, …")
+    capacity: int
+    step_free: bool
+    accessible_wc: bool
+    available_from: date | None = Field(None, description="First day of a planned or temporary space (else absent).")
+    available_until: date | None = Field(None, description="Last day of a temporary space (else absent).")
+    free_now: bool = Field(description="Free from now for at least a minute.")
+    distance_m: int | None = Field(None, description="Straight-line metres from the place searched near (else absent).")
+
+
+class MapPoint(BaseModel):
+    """A space as a GeoJSON point for the map."""
+
+    type: Literal["Feature"]
+    id: int
+    geometry: Point
+    properties: MapPointProperties
+
+
+class MapPointCollection(BaseModel):
+    """The spaces of a map view, built in PostGIS, cut at `limit`."""
+
+    type: Literal["FeatureCollection"]
+    total: int = Field(ge=0, description="How many spaces match in all.")
+    limit: int = Field(description="The limit applied.")
+    truncated: bool = Field(description="Whether `total` is more than `limit` (the map then shows counts).")
+    features: list[MapPoint]
+
+
 class ClusterProperties(BaseModel):
     """How many matching spaces a grid cell holds."""
 

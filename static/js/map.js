@@ -20,8 +20,25 @@
     cluster: "%(n)s Räume hier – vergrößern",
     phases_layer: "Bauabschnitte",
     date_locale: "de-DE",
-    kind_letters: KIND_LETTERS
+    kind_letters: KIND_LETTERS,
+    kind_labels: {},
+    months: ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."],
+    from_date: "ab %(date)s",
+    until_date: "bis %(date)s"
   };
+  var TODAY = "";  // the service's day (options.today), YYYY-MM-DD
+  var SPACE_URL = "/raeume/";
+
+  // "ab Sept. 2027" for a planned space, "bis Dez. 2026" for a temporary one, as the server's period label.
+  function periodLabel(p) {
+    if (p.period_label !== undefined) return p.period_label;
+    function monthYear(iso) { return TEXT.months[Number(iso.slice(5, 7)) - 1] + " " + iso.slice(0, 4); }
+    var parts = [];
+    if (p.available_from && p.available_from > TODAY) parts.push(t("from_date", { date: monthYear(p.available_from) }));
+    if (p.available_until) parts.push(t("until_date", { date: monthYear(p.available_until) }));
+    return parts.join(", ");
+  }
+  function kindLabel(p) { return p.kind_label || TEXT.kind_labels[p.kind] || p.kind; }
 
   // A translated pattern with %(name)s placeholders filled in from `values`.
   function t(key, values) {
@@ -46,15 +63,16 @@
   function spacePopup(p) {
     var box = el("div", null, { "class": "rf-popup" });
     box.appendChild(el("h3", p.name));
-    box.appendChild(el("p", p.kind_label + " · " + t("persons", { n: p.capacity })));
+    box.appendChild(el("p", kindLabel(p) + " · " + t("persons", { n: p.capacity })));
     var access = [t(p.step_free ? "step_free" : "not_step_free")];
     if (p.accessible_wc) access.push(t("accessible_wc"));
     box.appendChild(el("p", access.join(", ")));
-    if (p.period_label) box.appendChild(el("p", p.period_label));
+    var period = periodLabel(p);
+    if (period) box.appendChild(el("p", period));
     var next = el("p", t("next_loading"), { "class": "rf-next" });
     box.appendChild(next);
     var more = el("p");
-    more.appendChild(el("a", t("details"), { href: p.url }));
+    more.appendChild(el("a", t("details"), { href: p.url || SPACE_URL + encodeURIComponent(p.id) }));
     box.appendChild(more);
     return box;
   }
@@ -80,8 +98,8 @@
   }
 
   function spaceIcon(p) {
-    var cls = "rf-marker " + (p.free_now ? "rf-free" : "rf-busy") + (p.period_label ? " rf-period" : "");
-    var node = el("span", TEXT.kind_letters[p.kind] || KIND_LETTERS[p.kind] || "?", { "class": cls, title: p.kind_label });
+    var cls = "rf-marker " + (p.free_now ? "rf-free" : "rf-busy") + (periodLabel(p) ? " rf-period" : "");
+    var node = el("span", TEXT.kind_letters[p.kind] || KIND_LETTERS[p.kind] || "?", { "class": cls, title: kindLabel(p) });
     return L.divIcon({ html: node, className: "rf-icon", iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -12] });
   }
 
@@ -118,6 +136,8 @@
   function attach(map, options) {
     var container = map.getContainer();
     Object.keys(options.text || {}).forEach(function (k) { TEXT[k] = options.text[k]; });
+    TODAY = options.today || new Date().toISOString().slice(0, 10);
+    if (options.space_url) SPACE_URL = options.space_url;
     // Without a tile layer Leaflet knows no zoom limit, which clustering needs.
     if (!isFinite(map.getMaxZoom())) map.setMaxZoom(19);
     var phases = L.geoJSON(null, {

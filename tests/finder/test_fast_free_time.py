@@ -178,3 +178,43 @@ def test_a_booking_range_is_half_open_so_the_slot_time_index_equals_during(sessi
         with session.begin_nested():
             booking.during = Range(utc(2027, 1, 12, 17), utc(2027, 1, 12, 19), bounds="[]")
             session.flush()
+
+
+# ----------------------------------------------------------------------------- the map's points, built in PostGIS
+
+POINT_QUERIES = [
+    "bbox=9.60,52.30,9.90,52.45",
+    "bbox=9.60,52.30,9.90,52.45&capacity=20&step_free=1",
+    "lat=52.368&lon=9.719&walk=30&sort=distance",
+    "lat=52.368&lon=9.719&walk=30&date={day}&from=18:00&to=20:00&sort=distance",
+    "bbox=9.60,52.30,9.90,52.45&date={day}",
+]
+MAP_POINT_KEYS = {"id", "name", "kind", "capacity", "step_free", "accessible_wc", "available_from",
+                  "available_until", "free_now", "distance_m"}
+
+
+@pytest.mark.parametrize("query", POINT_QUERIES)
+def test_the_map_points_are_the_spaces_the_api_lists(client, demo, demo_clock, query):
+    """/api/spaces/points answers the same spaces, order, total and "free now" as /api/spaces, with only what a
+    marker shows; the document's schema holds."""
+    from spaces.finder.schemas import MapPointCollection
+
+    query = query.format(day="2026-11-26") + "&limit=7"
+    full = client.get("/api/spaces?" + query).get_json()
+    answer = client.get("/api/spaces/points?" + query)
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    points = MapPointCollection.model_validate_json(answer.data).model_dump(mode="json", exclude_none=True)
+    assert (points["total"], points["limit"], points["truncated"]) == (full["total"], 7, full["truncated"])
+    assert [f["id"] for f in points["features"]] == [f["id"] for f in full["features"]]
+    for point, feature in zip(points["features"], full["features"], strict=True):
+        assert point["geometry"] == feature["geometry"]
+        expected = {k: v for k, v in feature["properties"].items() if k in MAP_POINT_KEYS and v is not None}
+        assert point["properties"] == expected
+    assert full["total"] > 0
+
+
+def test_the_map_points_of_an_empty_view_and_bad_input(client, demo, demo_clock):
+    empty = client.get("/api/spaces/points?bbox=9.0,52.0,9.01,52.01").get_json()
+    assert empty == {"type": "FeatureCollection", "total": 0, "limit": 1000, "truncated": False, "features": []}
+    bad = client.get("/api/spaces/points?bbox=1,2,3")
+    assert bad.status_code == 400 and "bbox" in bad.get_json()["error"]
