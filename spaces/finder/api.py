@@ -8,8 +8,8 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.availability import Interval
 from spaces.db import db
+from spaces.finder import map_cache
 from spaces.finder.queries import (
-    cluster_spaces,
     free_now_column,
     map_points,
     nearest_spaces,
@@ -114,8 +114,7 @@ def clusters():
     zoomed out, where a list would be cut. The GeoJSON is built in PostGIS."""
     zoom = ClusterQuery.from_args(request.args).zoom
     search = current_search()
-    geojson = db.session.execute(cluster_spaces(search, now=now_utc(), zoom=zoom)).scalar_one()
-    return Response(geojson, mimetype="application/json")
+    return Response(map_cache.counts(search, now=now_utc(), zoom=zoom), mimetype="application/json")
 
 
 @bp.get("/spaces/nearest")

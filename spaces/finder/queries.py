@@ -352,6 +352,15 @@ def _search_shape(search, now: datetime) -> tuple[tuple, dict]:
     return shape, values
 
 
+def only_a_view(search) -> bool:
+    """The search filters by a map view (bbox) and nothing else (the shape of the statement says what filters)."""
+    from spaces.clock import now_utc
+
+    shape, _ = _search_shape(search, now_utc())
+    when, capacity, step_free, accessible_wc, equipment, kinds, free, bbox, near, _sort = shape
+    return when == "any" and bbox and not any((capacity, step_free, accessible_wc, equipment, kinds, free, near))
+
+
 def _local_day(day: date):
     from spaces.times import local_day_window
 
