@@ -12,6 +12,7 @@ from spaces.core.bookability import horizon
 from spaces.core.errors import BadParameter
 from spaces.db import db
 from spaces.finder import service
+from spaces.finder.relax import relaxations
 from spaces.finder.search import FIRST_DAY, LAST_DAY, SORTS, SpaceSearch
 from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, date_words, kind_letters, label, period
 from spaces.maps import map_settings
@@ -94,13 +95,19 @@ def index():
     page = _page_number()
     # The list shows a page; the page says how many there are in all.
     rows, total = service.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    filtered = any(v for k, v in request.args.items(multi=True) if k not in ("page", "lang"))
+    changes = []
+    if filtered and not error and total == 0:  # nothing found: which one change would find something
+        changes = relaxations(request.args, search, parse=service.current_search, count=service.search_count,
+                              now=now)
     today = now.astimezone(BERLIN).date()
     return render_template(
         "finder/index.html", map=_map(search, error), rows=rows[:PAGE_SIZE], search=search, error=error,
         args=request.args, quartiers=service.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE,
         total=total, pages=max(1, -(-total // PAGE_SIZE)), page_size=PAGE_SIZE,
         page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
-        filtered=any(v for k, v in request.args.items(multi=True) if k not in ("page", "lang")),
+        filtered=filtered, changes=changes,
+        change_url=lambda change: url_for("finder.index", **_multi(change.args)) + "#liste",
         period=lambda s: period(s.available_from, s.available_until, today),
     ), status
 

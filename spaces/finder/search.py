@@ -160,6 +160,9 @@ class SpaceQuery(QueryParameters):
 
 def _when(query: SpaceQuery, today: date) -> tuple[date | None, TimeWindow | None]:
     """The day and time window of a search: a window as soon as `from` or `to` is given, on `date` or today."""
+    if query.day is not None and query.day < today:  # nothing is free in the past: say so, not "nothing found"
+        raise BadParameter(f"Der {query.day:%d.%m.%Y} ist schon vorbei. Bitte heute oder einen späteren Tag wählen.",
+                           field="date")
     if not {"starts", "ends"} & query.model_fields_set:
         return query.day, None
     day = query.day or today

@@ -38,6 +38,7 @@ from werkzeug.datastructures import MultiDict
 
 from spaces.clock import now_utc, today_local
 from spaces.core.availability import Interval
+from spaces.core.errors import BadParameter
 from spaces.finder.queries import search_spaces
 from spaces.finder.search import parse_search
 from spaces.finder.week import space_calendar
@@ -580,7 +581,7 @@ def test_free_in_time_window(client, session, room, hours, events, query, found)
     ],
 )
 def test_parse_search_window_is_local_time(day, start, end, utc_start, utc_end):
-    search = parse_search(MultiDict({"date": day.isoformat(), "from": start, "to": end}), today=TUESDAY)
+    search = parse_search(MultiDict({"date": day.isoformat(), "from": start, "to": end}), today=min(day, TUESDAY))
     assert search.day == day
     assert (search.window.start, search.window.end) == (utc_start, utc_end)
 
@@ -588,7 +589,19 @@ def test_parse_search_window_is_local_time(day, start, end, utc_start, utc_end):
 def test_time_without_date_is_today():
     search = parse_search(MultiDict({"from": "18:00", "to": "20:00"}), today=FRIDAY)
     assert search.window.day == FRIDAY and search.window.start == utc(2026, 12, 4, 17)
-    assert parse_search(MultiDict({"date": "2026-12-01"}), today=FRIDAY).window is None
+    assert parse_search(MultiDict({"date": "2026-12-04"}), today=FRIDAY).window is None
+
+
+def test_a_day_in_the_past_is_refused_with_a_reason(client):
+    """Nothing is free in the past: a search for a past day says so instead of listing nothing (or everything)."""
+    with pytest.raises(BadParameter, match="ist schon vorbei") as refused:
+        parse_search(MultiDict({"date": "2026-11-30", "from": "18:00", "to": "20:00"}), today=TUESDAY)
+    assert refused.value.field == "date"
+    assert parse_search(MultiDict({"date": "2026-12-01"}), today=TUESDAY).day == TUESDAY  # today is fine
+    page = client.get("/?date=2020-01-07&from=18:00&to=20:00")
+    assert page.status_code == 400 and "07.01.2020 ist schon vorbei" in page.get_data(as_text=True)
+    answer = client.get("/api/spaces?date=2020-01-07")
+    assert answer.status_code == 400 and "schon vorbei" in answer.get_json()["error"]
 
 
 def test_window_search_through_search_spaces(session, room):
@@ -598,7 +611,7 @@ def test_window_search_through_search_spaces(session, room):
     create_booking(session, booked, utc(2026, 10, 25, 17), 2)
     for start, end, expected in [("18:00", "20:00", ["Frei"]), ("16:00", "18:00", ["Belegt", "Frei"]),
                                  ("19:59", "21:00", ["Frei"]), ("20:00", "21:00", ["Belegt", "Frei"])]:
-        search = parse_search(MultiDict(window_pairs(AUTUMN_DST, start, end)), today=TUESDAY)
+        search = parse_search(MultiDict(window_pairs(AUTUMN_DST, start, end)), today=today_local())
         rows = session.execute(search_spaces(search, now=now_utc())).all()
         assert [r.name for r in rows] == expected, (start, end)
 
