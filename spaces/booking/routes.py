@@ -18,6 +18,7 @@ from spaces.core.availability import Interval
 from spaces.core.errors import Conflict
 from spaces.core.recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, expand
 from spaces.db import db
+from spaces.formatting import slot
 from spaces.models import Booking, Organisation, Space
 
 bp = Blueprint("booking", __name__)
@@ -129,8 +130,20 @@ def cancel(booking_id: int):
         return redirect(request.referrer or url_for("booking.mine"))
     mails = notifications.cancelled(cancelled, current_user)
     outbox.commit_and_deliver(mails)
-    flash(ngettext("%(num)s Termin abgesagt.", "%(num)s Termine abgesagt.", len(cancelled)))
+    flash(_cancelled_message(cancelled))
     return redirect(request.referrer or url_for("booking.mine"))
+
+
+def _cancelled_message(cancelled: list[Booking]) -> str:
+    """What was cancelled, by date: the person sees it was the right one."""
+    if not cancelled:
+        return gettext("Nichts abgesagt: der Termin war schon abgesagt.")
+    first = min(cancelled, key=lambda b: b.during.lower)
+    when = slot(booking_interval(first))
+    if len(cancelled) == 1:
+        return gettext("Abgesagt: %(when)s in %(space)s.", when=when, space=first.space.name)
+    return gettext("%(num)s Termine in %(space)s abgesagt, vom %(when)s an.", num=len(cancelled), when=when,
+                   space=first.space.name)
 
 
 @bp.get("/verwaltung/anfragen")
@@ -165,5 +178,8 @@ def decide(booking_id: int, decision: str):
         return redirect(url_for("booking.inbox"))
     mails = notifications.decided(booking)
     outbox.commit_and_deliver(mails)
-    flash(gettext("Entschieden."))
+    what = {"when": slot(booking_interval(booking)), "space": booking.space.name,
+            "group": booking.organisation.name if booking.organisation else gettext("einer Gruppe")}
+    flash(gettext("Angenommen: %(when)s in %(space)s für %(group)s.", **what) if decision == "annehmen"
+          else gettext("Abgelehnt: %(when)s in %(space)s für %(group)s.", **what))
     return redirect(url_for("booking.inbox"))

@@ -483,6 +483,7 @@ def test_a_request_waits_in_the_inbox_and_is_accepted_with_a_note(session, w, ap
     inbox = text_of(marta.get("/verwaltung/anfragen"))
     assert f'data-booking="{requested["id"]}"' in inbox
     assert "Clubraum" in inbox and "Chor Linden-Süd" in inbox and "Di 07.12.2027 18:00–20:00" in inbox
+    assert 'data-confirm="Die Anfrage für Di 07.12.2027 18:00–20:00 in Clubraum ablehnen?"' in inbox
     assert "Gemeindesaal" not in inbox  # another provider's request
 
     # ... and the other provider's manager does not see it.
@@ -501,7 +502,9 @@ def test_a_request_waits_in_the_inbox_and_is_accepted_with_a_note(session, w, ap
     assert (mail["To"], mail["Subject"]) == ("alice@example.org", "Raumfinder: Clubraum bestätigt")
     assert "Di 07.12.2027 18:00–20:00: bestätigt." in mail.get_content()
     assert "Notiz der Raumverwaltung: Schlüssel beim Hausmeister" in mail.get_content()
-    assert f'data-booking="{requested["id"]}"' not in text_of(marta.get("/verwaltung/anfragen"))
+    after = text_of(marta.get("/verwaltung/anfragen"))
+    assert f'data-booking="{requested["id"]}"' not in after
+    assert "Angenommen: Di 07.12.2027 18:00–20:00 in Clubraum für Chor Linden-Süd." in after
 
     # The group sees the decision and the note.
     mine = text_of(login(new_client(), session, w.alice).get("/meine-buchungen"))
@@ -515,6 +518,8 @@ def test_a_declined_request_frees_the_slot(session, w, api, new_client, outbox):
     outbox.clear()
     response = marta.post(f"/buchungen/{requested['id']}/ablehnen", data={"csrf_token": token, "note": "Renovierung"})
     assert response.status_code == 302
+    assert "Abgelehnt: Di 07.12.2027 18:00–20:00 in Clubraum für Chor Linden-Süd." in text_of(
+        marta.get("/verwaltung/anfragen"))
     assert status_in_db(session, requested["id"]) == "declined"
     [mail] = outbox
     assert (mail["To"], mail["Subject"]) == ("alice@example.org", "Raumfinder: Clubraum abgelehnt")
@@ -644,7 +649,10 @@ def test_cancel_in_the_browser_with_the_rest_of_the_series(session, w, api, new_
     assert response.status_code == 302
     assert [status_in_db(session, i) for i in december_series] == \
         ["confirmed", "confirmed", "confirmed", "cancelled", "cancelled"]
-    assert "2 Termine abgesagt." in text_of(browser.get("/meine-buchungen"))
+    after = text_of(browser.get("/meine-buchungen"))
+    assert "2 Termine in Saal abgesagt, vom Di 28.12.2027 18:00–20:00 an." in after
+    # every cancel button asks first, naming the date; it looks destructive, not like the primary button
+    assert re.search(r'class="danger"\s+data-confirm="Den Termin Di 21.12.2027 18:00–20:00 in Saal absagen\?', after)
     [mail] = outbox[-1:]
     assert (mail["To"], mail["Subject"]) == ("alice@example.org", "Raumfinder: Saal abgesagt")
     assert "Saal: Di 28.12.2027 18:00–20:00, Di 04.01.2028 18:00–20:00 – abgesagt von Alice." in mail.get_content()
