@@ -268,7 +268,7 @@ def test_a_space_whose_period_ended_shows_no_free_week_and_no_booking_button(wor
           "booking_mode": "instant", "access": "everyone"}
     space = _build(world, sc)
     page = world["client"].get(f"/raeume/{space.id}").get_data(as_text=True)
-    assert 'class="free"' not in page and "Jetzt buchen" not in page
+    assert 'class="free"' not in page and "Jetzt buchen" not in page and "Jetzt anfragen" not in page
     assert "Dieser Raum ist nicht mehr buchbar." in page
     details = world["client"].get(f"/api/spaces/{space.id}").get_json()["properties"]
     assert details["next_free"] is None and details["bookable"] is False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -59,7 +59,10 @@ def _submit(form: BookingForm, space: Space):
         form.fold.errors.append(err.message)
         state["ask_fold"] = True
     except RecurrenceError as err:
-        getattr(form, err.field or "day").errors.append(err.message)
+        if err.code == "missing_end":  # the rule allows an end date or a number of dates; this form asks the date
+            form.until.errors.append(gettext("Bis wann? Bitte den letzten Tag der Reihe angeben."))
+        else:
+            getattr(form, err.field or "day").errors.append(err.message)
     except BookingRefused as err:  # SlotTaken (409) too: every date and why
         db.session.rollback()
         form.day.errors.append(err.message)
@@ -83,6 +86,19 @@ def _booked_message(outcome) -> str:
     return message
 
 
+def _prefill(form: BookingForm) -> None:
+    """Day and times from the link's arguments (?day=&starts=&ends=); one that does not parse is left out."""
+    for field, parse in ((form.day, date.fromisoformat), (form.starts, time.fromisoformat),
+                         (form.ends, time.fromisoformat)):
+        value = request.args.get(field.name, "")
+        try:
+            parsed = parse(value) if value else None
+        except ValueError:
+            parsed = None
+        if parsed is not None and not (field is form.day and parsed < today_local()):
+            field.data = parsed
+
+
 @bp.route("/raeume/<int:space_id>/buchen", methods=["GET", "POST"])
 @login_required
 def book(space_id: int):
@@ -94,7 +110,8 @@ def book(space_id: int):
         flash(gettext("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
                       "oder lassen Sie sich einladen."))
     state = {"conflicts": [], "ask_fold": False, "status": 422 if request.method == "POST" else 200}
-    if request.method == "GET":
+    if request.method == "GET":  # from a search: its day and times (space page, "Jetzt buchen")
+        _prefill(form)
         form.day.data = form.day.data or today_local() + timedelta(days=1)
     if form.validate_on_submit():
         outcome, state = _submit(form, space)

@@ -104,7 +104,8 @@ class RecurrenceError(Unprocessable, ValueError):
         dates: tuple[date, ...] = (),
         times: tuple[time, ...] = (),
     ):
-        field = "ends" if code in ("ends_before_start", "same_time", "longer_than_a_day") else None
+        field = ("ends" if code in ("ends_before_start", "same_time", "longer_than_a_day")
+                 else "until" if code in ("until_before_start", "missing_end", "until_and_count") else None)
         super().__init__(message, code, field=field)
         self.dates = tuple(dates)
         self.times = tuple(times)

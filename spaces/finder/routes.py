@@ -1,9 +1,11 @@
 """Residents' pages: the map with search filters and the list of results, and a space's page."""
 
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext
+from werkzeug.datastructures import MultiDict
 
 from geo.maps import finder_map, page_parts
 from geo.walking import walk_radius_m
@@ -74,6 +76,7 @@ def _map(search, error: str | None) -> dict:
         **map_settings(), locate_strings=_locate_strings(), layers={
             "spaces": url_for("api.points", **filters),
             "space_url": url_for("finder.space", space_id=0)[:-1],  # + id
+            "space_query": urlencode(list(MultiDict(filters).items(multi=True))),  # the search, carried on
             "today": today_local().isoformat(),  # the service's day, for "ab Sept. 2027" of planned spaces
             "clusters": url_for("api.clusters", **filters),
             "phases": url_for("api.phases"),
@@ -106,7 +109,7 @@ def index():
         args=request.args, quartiers=service.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE,
         total=total, pages=max(1, -(-total // PAGE_SIZE)), page_size=PAGE_SIZE,
         page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
-        filtered=filtered, changes=changes,
+        filtered=filtered, changes=changes, search_args={} if error else _multi(request.args, drop=("page",)),
         change_url=lambda change: url_for("finder.index", **_multi(change.args)) + "#liste",
         period=lambda s: period(s.available_from, s.available_until, today),
     ), status
@@ -133,7 +136,10 @@ def space(space_id: int):
     now = now_utc()
     today = now.astimezone(BERLIN).date()
     row = service.space_row(space_id)
-    monday = _week_start(request.args.get("woche"), today)
+    # The search that led here (the list and the map pass it on): its day's week, and "Jetzt buchen" and
+    # "Zur Karte" keep it. A search argument that does not parse is simply not carried on.
+    search = _search_context(today)
+    monday = _week_start(request.args.get("woche") or (search.day.isoformat() if search.day else None), today)
     days, calendar = service.week_of(space_id, monday, now)
     limit = horizon(calendar.terms, now)
     return render_template(
@@ -142,4 +148,22 @@ def space(space_id: int):
         prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
         events=service.public_events(space_id, today, now), bookable=calendar.bookable,
         last_bookable_day=(limit - timedelta(days=1)).astimezone(BERLIN).date() if limit else None,
-        today=today, BERLIN=BERLIN)
+        today=today, BERLIN=BERLIN,
+        searched=search, search_args=_multi(request.args, drop=("woche", "page")),
+        book_url=url_for("booking.book", space_id=space_id, **_booking_prefill(search)))
+
+
+def _search_context(today: date) -> SpaceSearch:
+    """The search this page was reached from, or none when its arguments are missing or wrong."""
+    try:
+        return service.current_search()
+    except BadParameter:
+        return SpaceSearch()
+
+
+def _booking_prefill(search: SpaceSearch) -> dict:
+    """The booking form's day and times from the search: the day searched, and its window when it had one."""
+    if search.window is not None:
+        start, end = search.window.start.astimezone(BERLIN), search.window.end.astimezone(BERLIN)
+        return {"day": start.date().isoformat(), "starts": f"{start:%H:%M}", "ends": f"{end:%H:%M}"}
+    return {"day": search.day.isoformat()} if search.day else {}

@@ -28,6 +28,7 @@
   };
   var TODAY = "";  // the service's day (options.today), YYYY-MM-DD
   var SPACE_URL = "/raeume/";
+  var SPACE_QUERY = "";  // the search this map shows ("?date=…&from=…"), carried on to a space's page
 
   // "ab Sept. 2027" for a planned space, "bis Dez. 2026" for a temporary one, as the server's period label.
   function periodLabel(p) {
@@ -72,7 +73,7 @@
     var next = el("p", t("next_loading"), { "class": "rf-next" });
     box.appendChild(next);
     var more = el("p");
-    more.appendChild(el("a", t("details"), { href: p.url || SPACE_URL + encodeURIComponent(p.id) }));
+    more.appendChild(el("a", t("details"), { href: p.url || SPACE_URL + encodeURIComponent(p.id) + SPACE_QUERY }));
     box.appendChild(more);
     return box;
   }
@@ -138,6 +139,7 @@
     Object.keys(options.text || {}).forEach(function (k) { TEXT[k] = options.text[k]; });
     TODAY = options.today || new Date().toISOString().slice(0, 10);
     if (options.space_url) SPACE_URL = options.space_url;
+    if (options.space_query) SPACE_QUERY = "?" + options.space_query;
     // Without a tile layer Leaflet knows no zoom limit, which clustering needs.
     if (!isFinite(map.getMaxZoom())) map.setMaxZoom(19);
     var phases = L.geoJSON(null, {
