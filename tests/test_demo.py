@@ -60,3 +60,21 @@ def test_outdoor_spot_is_open_around_the_clock_and_not_bookable(session):
     assert spot.booking_mode == "not_bookable"
     assert len(spot.opening_hours) == 7
     assert all(h.opens == h.closes for h in spot.opening_hours)
+
+
+def test_booking_modes_and_opening_hours_come_from_the_file(session):
+    """8 spaces book at once, 20 on request, 1 not at all; each with the hours the file gives in OSM syntax."""
+    from collections import Counter
+
+    load(session)
+    modes = Counter(session.scalars(select(Space.booking_mode)))
+    assert modes == {"instant": 8, "on_request": 20, "not_bookable": 1}
+    uebersee = session.scalars(select(Space).filter_by(name="Die Übersee")).one()
+    from datetime import time
+
+    assert [(h.weekday, h.opens, h.closes) for h in uebersee.opening_hours] == \
+        [(d, time(16), time(23)) for d in range(5)] + [(5, time(12), time(0))]
+    treff = session.scalars(select(Space).filter(Space.name.like("Quartierstreff Kronsberg-Süd%"))).one()
+    assert treff.booking_mode == "instant"
+    assert [(h.weekday, h.opens, h.closes) for h in treff.opening_hours] == [
+        (1, time(15), time(21)), (3, time(15), time(21)), (5, time(10), time(14))]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from geo.crs import WGS84
 from geo.validation import area_from_geojson, point_from_lonlat
 from spaces import resource
+from spaces.core import osm_hours
 from spaces.models import BookingMode, ConstructionPhase, OpeningHours, Organisation, Quartier, Site, Space
 
 DEMO_FILE = resource("data") / "hannover-demo.geojson"
@@ -78,6 +79,13 @@ def load(session: Session, path: Path = DEMO_FILE) -> dict:
     return counts
 
 
+def _booking_mode(p: dict) -> str:
+    """The file's booking_mode (instant, on_request, not_bookable); older files only say `bookable`."""
+    if p.get("booking_mode"):
+        return BookingMode(p["booking_mode"])
+    return BookingMode.ON_REQUEST if p.get("bookable") else BookingMode.NOT_BOOKABLE
+
+
 def _load_space(session: Session, organisation: Organisation, p: dict, geometry: dict) -> None:
     lon, lat = geometry["coordinates"]
     point = from_shape(point_from_lonlat(lon, lat), srid=WGS84)
@@ -99,12 +107,14 @@ def _load_space(session: Session, organisation: Organisation, p: dict, geometry:
         "floor": p.get("floor"),
         "step_free": bool(p.get("step_free")),
         "equipment": list(p.get("equipment") or []),
-        "booking_mode": BookingMode.ON_REQUEST if p.get("bookable") else BookingMode.NOT_BOOKABLE,
+        "booking_mode": _booking_mode(p),
         "cost_eur": Decimal("0"),
         "available_from": date.fromisoformat(p["available_from"]) if p.get("available_from") else None,
         "available_until": date.fromisoformat(p["available_until"]) if p.get("available_until") else None,
     })
-    if not space.opening_hours:
-        space.opening_hours = [
-            OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in (OUTDOOR_HOURS if outdoor else ROOM_HOURS)
-        ]
+    hours = osm_hours.parse(p["opening_hours"]) if p.get("opening_hours") else (
+        OUTDOOR_HOURS if outdoor else ROOM_HOURS)
+    if sorted((h.weekday, h.opens, h.closes) for h in space.opening_hours) != sorted(hours):
+        space.opening_hours.clear()
+        session.flush()  # the old hours go before the new ones arrive (one row per weekday and opening time)
+        space.opening_hours.extend(OpeningHours(weekday=d, opens=o, closes=c) for d, o, c in hours)

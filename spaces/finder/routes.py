@@ -99,10 +99,7 @@ def index():
     # The list shows a page; the page says how many there are in all.
     rows, total = service.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     filtered = any(v for k, v in request.args.items(multi=True) if k not in ("page", "lang"))
-    changes = []
-    if filtered and not error and total == 0:  # nothing found: which one change would find something
-        changes = relaxations(request.args, search, parse=service.current_search, count=service.search_count,
-                              now=now)
+    changes = _what_would_help(search, now) if filtered and not error and total == 0 else []
     today = now.astimezone(BERLIN).date()
     return render_template(
         "finder/index.html", map=_map(search, error), rows=rows[:PAGE_SIZE], search=search, error=error,
@@ -113,6 +110,11 @@ def index():
         change_url=lambda change: url_for("finder.index", **_multi(change.args)) + "#liste",
         period=lambda s: period(s.available_from, s.available_until, today),
     ), status
+
+
+def _what_would_help(search: SpaceSearch, now) -> list:
+    """Nothing found: the single changes to the search that would find something (spaces.finder.relax)."""
+    return relaxations(request.args, search, parse=service.current_search, count=service.search_count, now=now)
 
 
 def _multi(args, drop=()) -> dict:

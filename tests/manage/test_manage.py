@@ -208,7 +208,8 @@ def test_edit_capacity_and_opening_hours(client, session, win, manager, win_spac
     login(client, manager)
     url = f"/verwaltung/raeume/{win_space.id}/bearbeiten"
     form = get(client, url).get_data(as_text=True)
-    assert 'value="Quartierstreff Kronsberg-Süd"' in form and 'value="09:00"' in form
+    # the demo data gives it Tu,Th 15:00-21:00; Sa 10:00-14:00
+    assert 'value="Quartierstreff Kronsberg-Süd"' in form and 'value="15:00"' in form
 
     hours = {f"opens_{d}": "" for d in range(7)} | {f"closes_{d}": "" for d in range(7)}
     hours |= {"opens_0": "18:00", "closes_0": "02:00",  # Monday evening into Tuesday night
@@ -399,36 +400,36 @@ def _day_in_week_view(html: str, day) -> str:
 def test_closures_are_added_shown_as_closed_and_removed(client, session, win, manager, win_space):
     login(client, manager)
     url = f"/verwaltung/raeume/{win_space.id}/bearbeiten"
-    wednesday = today_local() + timedelta(days=14)
-    while wednesday.weekday() != 2:
-        wednesday += timedelta(days=1)
-    week_url = f"/raeume/{win_space.id}?woche={wednesday.isoformat()}"
-    assert "frei" in _day_in_week_view(get(client, week_url).get_data(as_text=True), wednesday)
+    tuesday = today_local() + timedelta(days=14)
+    while tuesday.weekday() != 1:  # open Tu, Th, Sa (demo data)
+        tuesday += timedelta(days=1)
+    week_url = f"/raeume/{win_space.id}?woche={tuesday.isoformat()}"
+    assert "frei" in _day_in_week_view(get(client, week_url).get_data(as_text=True), tuesday)
 
     response = post(client, f"/verwaltung/raeume/{win_space.id}/schliesszeiten", {
-        "closure-csrf_token": page_token(client, url), "closure-start_day": wednesday.isoformat(),
+        "closure-csrf_token": page_token(client, url), "closure-start_day": tuesday.isoformat(),
         "closure-start_time": "",
-        "closure-end_day": wednesday.isoformat(), "closure-end_time": "", "closure-reason": "Renovierung"})
+        "closure-end_day": tuesday.isoformat(), "closure-end_time": "", "closure-reason": "Renovierung"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{url}#schliesszeiten")
 
     closure = session.scalars(select(Closure).filter_by(space_id=win_space.id)).one()
     closure_id = closure.id
     assert closure.reason == "Renovierung"
-    assert closure.during.lower == wall_time_to_utc(wednesday, time(0), BERLIN)
-    assert closure.during.upper == wall_time_to_utc(wednesday + timedelta(days=1), time(0), BERLIN)
+    assert closure.during.lower == wall_time_to_utc(tuesday, time(0), BERLIN)
+    assert closure.during.upper == wall_time_to_utc(tuesday + timedelta(days=1), time(0), BERLIN)
     edit_page = get(client, url).get_data(as_text=True)
-    assert f"Mittwoch, {wednesday:%d.%m.%Y} 00:00 – Mittwoch, {wednesday:%d.%m.%Y} 24:00: Renovierung" in edit_page
+    assert f"Dienstag, {tuesday:%d.%m.%Y} 00:00 – Dienstag, {tuesday:%d.%m.%Y} 24:00: Renovierung" in edit_page
 
-    day = _day_in_week_view(get(client, week_url).get_data(as_text=True), wednesday)
+    day = _day_in_week_view(get(client, week_url).get_data(as_text=True), tuesday)
     assert "Renovierung" in day and "frei" not in day
-    thursday = _day_in_week_view(get(client, week_url).get_data(as_text=True), wednesday + timedelta(days=1))
+    thursday = _day_in_week_view(get(client, week_url).get_data(as_text=True), tuesday + timedelta(days=2))
     assert "frei" in thursday
 
     # an evening closure in local time (Berlin), end before start refused
     response = post(client, f"/verwaltung/raeume/{win_space.id}/schliesszeiten", {
-        "closure-csrf_token": page_token(client, url), "closure-start_day": wednesday.isoformat(),
-        "closure-start_time": "18:00", "closure-end_day": wednesday.isoformat(), "closure-end_time": "17:00"})
+        "closure-csrf_token": page_token(client, url), "closure-start_day": tuesday.isoformat(),
+        "closure-start_time": "18:00", "closure-end_day": tuesday.isoformat(), "closure-end_time": "17:00"})
     assert response.status_code == 422
     assert "Das Ende muss nach dem Anfang liegen." in response.get_data(as_text=True)
     committed(session)
@@ -439,7 +440,7 @@ def test_closures_are_added_shown_as_closed_and_removed(client, session, win, ma
     assert response.status_code == 302
     committed(session)
     assert session.scalar(select(func.count()).select_from(Closure).filter_by(space_id=win_space.id)) == 0
-    assert "frei" in _day_in_week_view(get(client, week_url).get_data(as_text=True), wednesday)
+    assert "frei" in _day_in_week_view(get(client, week_url).get_data(as_text=True), tuesday)
 
     assert audit_actions(session, "closures", closure_id) == ["closure.added", "closure.removed"]
     added = session.scalars(select(AuditEntry).filter_by(action="closure.added", object_id=str(closure_id))).one()
