@@ -26,7 +26,7 @@ def create_app(config: dict | None = None):
     """Build the Flask app: configuration, extensions and blueprints; nothing else."""
     from flask import Flask
 
-    from spaces import cli, errors, health
+    from spaces import cli, errors, health, legal
     from spaces.accounts import routes as accounts
     from spaces.accounts.ratelimit import init_rate_limits
     from spaces.booking import api as booking_api
@@ -66,6 +66,6 @@ def create_app(config: dict | None = None):
     errors.register(app)
     cli.register(app)
     for module in (health, finder, api, openapi, accounts, booking, booking_api, feeds, manage, phases, gaps, needs,
-                   rounds, ops):
+                   rounds, ops, legal):
         app.register_blueprint(module.bp)
     return app

@@ -51,6 +51,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "raumfinder@localhost")
     PRODUCTION = os.environ.get("RAUMFINDER_PRODUCTION", "") == "1"
+    # The operator's Impressum and Datenschutz texts (impressum.txt, datenschutz.txt); default instance/legal/.
+    LEGAL_DIR = os.environ.get("RAUMFINDER_LEGAL_DIR", "")
     # Where the service is reached: every absolute link (mails, feed links) starts with it, whatever
     # Host header a request carries.
     BASE_URL = os.environ.get("RAUMFINDER_BASE_URL", "http://127.0.0.1:5000")
