@@ -250,3 +250,25 @@ def test_describe_a_need_see_proposals_and_request_the_first(live_server, wide_p
     assert page.locator(".calendar .booking").count() == 3
     assert all("Tanzabend" in t and "angefragt" in t for t in page.locator(".calendar .booking").all_inner_texts())
     assert seen["errors"] == []
+
+
+def test_keyboard_only_opens_a_clustered_markers_popup(live_server, wide_page):
+    """Enter on a cluster zooms into it; Enter on the space's marker then opens its popup, without a mouse."""
+    page = wide_page
+    page.goto(live_server.url + "/")
+    _loaded(page)
+    zoom = page.evaluate("window.Raumfinder.layers.map.getZoom()")
+    for _ in range(8):
+        if page.locator(".leaflet-marker-pane .rf-marker").count():
+            break
+        page.focus(".leaflet-marker-pane .marker-cluster")
+        page.keyboard.press("Enter")
+        wait_until(page, f"window.Raumfinder.layers.map.getZoom() > {zoom}")
+        zoom = page.evaluate("window.Raumfinder.layers.map.getZoom()")
+        wait_until(page, "document.querySelector('.folium-map').dataset.loaded === '1'")
+        page.wait_for_timeout(400)  # the cluster animation
+    marker = page.locator(".leaflet-marker-pane .leaflet-marker-icon:has(.rf-marker)").first
+    marker.focus()
+    page.keyboard.press("Enter")
+    wait_until(page, "document.querySelector('.leaflet-popup .rf-popup') !== null")
+    assert page.locator(".leaflet-popup .rf-popup h3").inner_text()

@@ -154,6 +154,10 @@
     }).addTo(map);
     var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false })
                                        : L.layerGroup();
+    // A cluster takes focus like a marker, and Enter opens it as a click does (markercluster only zooms on clicks).
+    cluster.on("clusterkeydown", function (e) {
+      if (e.originalEvent && e.originalEvent.key === "Enter") e.layer.zoomToBounds({ padding: [20, 20] });
+    });
     // Where the view holds more than MAX_MARKERS matching spaces (zoomed out over a city) the map shows
     // counts per grid cell, computed by the server over EVERY matching space in view (/api/spaces/clusters):
     // never a sample. Otherwise it loads the spaces themselves (and Leaflet.markercluster groups them, exactly,
