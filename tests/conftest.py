@@ -178,6 +178,20 @@ def migrate_up(app) -> None:
 
 
 @contextmanager
+def migrated_app(prefix: str):
+    """An app on a throwaway database migrated to the newest revision, for fixtures that fill and serve it;
+    its connections are closed before the database is dropped."""
+    with throwaway_database(prefix) as url:
+        app = make_app(url)
+        migrate_up(app)
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@contextmanager
 def migrated_database(prefix: str):
     """A throwaway database, migrated to the newest revision, for tests that build apps of their own."""
     with throwaway_database(prefix) as url:
@@ -298,17 +312,13 @@ def live_server():
     """The real app over HTTP on a free port, with the demo data committed in a database of its own."""
     from spaces.dev.demo import load
 
-    with throwaway_database("raumfinder_live") as url:
-        app = make_app(url)
-        migrate_up(app)
+    with migrated_app("raumfinder_live") as app:
         with app.app_context():
             load(db.session)
             db.session.commit()
         with LiveServer(app) as server:
             server.app = app
             yield server
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import make_app, migrate_up, running_gunicorn, throwaway_database
+from conftest import migrated_app, running_gunicorn
 
 from spaces.accounts import service as accounts
 from spaces.db import db
@@ -32,9 +32,8 @@ def test_secrets_in_paths_are_redacted_and_nothing_else(line, expected):
 
 
 def test_gunicorn_logs_mails_without_smtp_and_keeps_secrets_out_of_the_access_log(tmp_path):
-    with throwaway_database("raumfinder_logs") as url:
-        app = make_app(url)
-        migrate_up(app)
+    with migrated_app("raumfinder_logs") as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
         with app.app_context():
             user = accounts.register(db.session, email="ada@example.org", display_name="Ada",
                                      password="lang-genug-123", organisation_name="Lesekreis")

@@ -152,10 +152,9 @@ def cancel(booking_id: int):
 
 
 def _cancelled_message(cancelled: list[Booking]) -> str:
-    """What was cancelled, by date: the person sees it was the right one."""
-    if not cancelled:
-        return gettext("Nichts abgesagt: der Termin war schon abgesagt.")
-    first = min(cancelled, key=lambda b: b.during.lower)
+    """What was cancelled, by date: the person sees it was the right one (rules.cancel: at least one, in time
+    order)."""
+    first = cancelled[0]
     when = slot(booking_interval(first))
     if len(cancelled) == 1:
         return gettext("Abgesagt: %(when)s in %(space)s.", when=when, space=first.space.name)

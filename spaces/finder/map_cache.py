@@ -67,8 +67,12 @@ def _holds(bbox, west, south, east, north) -> bool:
 def counts(search: SpaceSearch, *, now: datetime, zoom: int) -> str:
     """The JSON of /api/spaces/clusters for this search: kept when the view holds every space, else computed."""
     session = db.session
-    if not only_a_view(search):
+
+    def computed() -> str:
         return session.execute(cluster_spaces(search, now=now, zoom=zoom)).scalar_one()
+
+    if not only_a_view(search):
+        return computed()
     today = now.astimezone(BERLIN).date()
     v = spaces_version.c
     # The version first: a change after this read makes whatever is computed below a version too old to serve.
@@ -80,10 +84,10 @@ def counts(search: SpaceSearch, *, now: datetime, zoom: int) -> str:
     extent = (state.west, state.south, state.east, state.north) if state.extent_day == today else _extent(
         state.n, today)
     if extent is None or not _holds(search.bbox, *extent):  # a district: some spaces are outside the view
-        return session.execute(cluster_spaces(search, now=now, zoom=zoom)).scalar_one()
+        return computed()
     if state.geojson is not None:
         return state.geojson
-    geojson = session.execute(cluster_spaces(search, now=now, zoom=zoom)).scalar_one()
+    geojson = computed()
     _keep(zoom, today, state.n, geojson)
     return geojson
 

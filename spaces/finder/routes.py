@@ -140,7 +140,7 @@ def space(space_id: int):
     row = service.space_row(space_id)
     # The search that led here (the list and the map pass it on): its day's week, and "Jetzt buchen" and
     # "Zur Karte" keep it. A search argument that does not parse is simply not carried on.
-    search = _search_context(today)
+    search = _search_context()
     monday = _week_start(request.args.get("woche") or (search.day.isoformat() if search.day else None), today)
     days, calendar = service.week_of(space_id, monday, now)
     limit = horizon(calendar.terms, now)
@@ -155,7 +155,7 @@ def space(space_id: int):
         book_url=url_for("booking.book", space_id=space_id, **_booking_prefill(search)))
 
 
-def _search_context(today: date) -> SpaceSearch:
+def _search_context() -> SpaceSearch:
     """The search this page was reached from, or none when its arguments are missing or wrong."""
     try:
         return service.current_search()

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import base_now, make_app, migrate_up, running_gunicorn, throwaway_database
+from conftest import base_now, make_app, migrated_app, running_gunicorn
 from factories import make_manager
 from sqlalchemy import func, select
 
@@ -27,9 +27,8 @@ REQUESTS = 50
 @pytest.fixture(scope="module")
 def gunicorn_server():
     """gunicorn with 4 worker processes on a database of its own, with the demo data and one group."""
-    with throwaway_database("raumfinder_race") as url:
-        app = make_app(url)
-        migrate_up(app)
+    with migrated_app("raumfinder_race") as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
         with app.app_context():
             load(db.session)
             user = accounts.register(db.session, email="race@example.org", display_name="Race",

@@ -8,7 +8,7 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import LiveServer, make_app, migrate_up, throwaway_database, wait_until
+from conftest import LiveServer, migrated_app, wait_until
 from sqlalchemy import text
 
 from spaces.clock import today_local
@@ -22,9 +22,7 @@ SPACES = 10_000
 @pytest.fixture(scope="module")
 def city_server():
     """The app over HTTP on a database of its own holding a synthetic city of 10,000 spaces."""
-    with throwaway_database("raumfinder_city") as url:
-        app = make_app(url)
-        migrate_up(app)
+    with migrated_app("raumfinder_city") as app:
         with app.app_context():
             generate_city(db.session.connection(), spaces=SPACES, bookings=0, seed=5, start=date(2026, 11, 1))
             db.session.commit()
@@ -33,8 +31,6 @@ def city_server():
         with LiveServer(app) as server:
             server.app, server.rows = app, rows
             yield server
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
