@@ -123,3 +123,44 @@ def test_a_member_cannot_enter_a_need_for_a_group_he_is_not_in(client, session, 
     response = need_form(client, user, organisation=str(other.id))
     assert response.status_code == 422  # not among his choices
     assert session.scalar(select(func.count()).select_from(Need)) == 0
+
+
+def test_a_need_is_not_versorgt_while_a_weekday_is_missing_or_only_requested(client, session, demo):
+    """Two weekdays asked, one requested: 'angefragt für 1 von 2', never 'versorgt'; once the managers confirm
+    that weekday: 'teilweise versorgt (1 von 2 Wochentagen)', and the other weekday is named as missing."""
+    user = login(client, session)
+    response = need_form(client, user, weekdays=["1", "3"])
+    need = session.scalars(select(Need)).one()
+    page = client.get(response.headers["Location"])
+    form = __import__("re").search(r'name="space_id" value="(\d+)">\s*<input type="hidden" name="weekday" '
+                                   r'value="(1)">\s*<input type="hidden" name="starts" value="([\d:]+)"',
+                                   page.get_data(as_text=True))
+    assert form, "a Tuesday proposal"
+    client.post(f"/bedarfe/{need.id}/vorschlaege/anfragen",
+                data={"csrf_token": csrf_of(page), "space_id": form[1], "weekday": form[2], "starts": form[3]})
+    bookings = session.scalars(select(Booking)).all()
+    assert bookings and {b.status for b in bookings} == {"requested"}
+    listing = client.get("/bedarfe").get_data(as_text=True)
+    assert "angefragt für 1 von 2 Wochentagen, noch nicht bestätigt" in listing
+    assert ">versorgt" not in listing and "teilweise" not in listing
+    for booking in bookings:
+        booking.status = "confirmed"
+    session.flush()
+    listing = client.get("/bedarfe").get_data(as_text=True)
+    assert "teilweise versorgt (1 von 2 Wochentagen), Donnerstag fehlt noch" in listing
+    proposals = client.get(f"/bedarfe/{need.id}/vorschlaege").get_data(as_text=True)
+    assert "Stand: teilweise versorgt (1 von 2 Wochentagen)" in proposals
+
+
+def test_a_need_is_versorgt_only_when_every_weekday_is_confirmed():
+    from spaces.planning.needs.status import need_state
+
+    tue, thu, next_tue = date(2027, 3, 2), date(2027, 3, 4), date(2027, 3, 9)
+    assert need_state([1, 3], []).kind == "open"
+    assert need_state([1, 3], [(tue, "requested"), (thu, "requested")]).kind == "requested"
+    assert need_state([1, 3], [(tue, "confirmed")]).kind == "partly"
+    assert need_state([1, 3], [(tue, "confirmed"), (thu, "confirmed")]).kind == "met"
+    # a weekday with one date still pending is not yet met; declined or cancelled dates do not count
+    assert need_state([1], [(tue, "confirmed"), (next_tue, "requested")]).kind == "requested"
+    assert need_state([1], [(tue, "declined"), (next_tue, "cancelled")]).kind == "open"
+    assert need_state([1], [(tue, "confirmed")], withdrawn=True).kind == "withdrawn"

@@ -199,15 +199,23 @@ def test_qm_computes_and_confirms_a_round(client, session, tight):
     page = result.get_data(as_text=True)
     assert result.status_code == 200
     for text in ("Sprachcafé", "Elterntreff", "Chorprobe", "Saal", "Clubraum", "Donnerstag", "18:00–20:00",
-                 "2 von 3", "hätte 2 Gruppen", "Bestätigen", "3 von 3 Gruppen bekämen einen Raum"):
+                 "2 von 3", "Bestätigen", "3 von 3 Gruppen bekämen einen Raum", "Passt zu ",
+                 "Nach der Reihenfolge des Eingangs bekämen nur 2 Gruppen einen Raum."):
         assert text in page, text
     assert session.scalars(select(Booking)).all() == []  # computing books nothing
     response = _confirm(client, result)
     assert response.status_code == 302
     done = client.get(response.headers["Location"]).get_data(as_text=True)
     # Honest: the Saal is instant (3 confirmed), the Clubraum on request (2 + 3 requested).
-    assert "Vergabe gebucht: 3 Termine bestätigt, 5 angefragt" in done
+    assert "Vergabe gebucht: 3 Termine bestätigt, 5 nur angefragt" in done
     assert "3 bestätigt" in done and "2 angefragt" in done and "Gebucht am" in done
+    # Honest per group: only the Chorprobe (Saal, instant) has a confirmed room; the others wait for the
+    # Clubraum's managers, and the Sprachcafé asked for Tuesday and Thursday but got only Thursday.
+    assert "Bestätigte Termine an allen gewünschten Wochentagen: 1 von 3 Gruppen." in done
+    assert "Nur angefragt, noch nicht bestätigt: 2 von 3 Gruppen" in done
+    assert "angefragt für 1 von 2 Wochentagen, noch nicht bestätigt" in done
+    assert "versorgt (3 Termine bestätigt)" in done
+    assert "haben einen Raum" not in done and "hätte" not in done
     assert "Bestätigen</button>" not in done
     assert len(session.scalars(select(Booking)).all()) == 8
     assert {n.status for n in session.scalars(select(Need))} == {"met"}

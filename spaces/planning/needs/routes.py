@@ -42,7 +42,8 @@ def new():
 @login_required
 def mine():
     """The needs of my groups."""
-    return render_template("needs/mine.html", needs=service.needs_of(current_user))
+    needs = service.needs_of(current_user)
+    return render_template("needs/mine.html", needs=needs, states=service.states_of(needs))
 
 
 @bp.get("/bedarfe/<int:need_id>/vorschlaege")
@@ -52,6 +53,7 @@ def proposals(need_id: int):
     need = service.need_for(current_user, need_id)
     spec, found = service.proposals_for(need)  # NeedError: 422, answered by spaces/errors.py
     return render_template("needs/proposals.html", need=need, spec=spec, proposals=found,
+                           state=service.states_of([need])[need.id],
                            names=service.space_names(p.space_id for p in found), WEEKDAYS=WEEKDAYS)
 
 

@@ -18,6 +18,7 @@ from spaces.db import db
 from spaces.finder.queries import quartier_centres
 from spaces.models import Need, NeedStatus, Organisation, Quartier, Space, User
 from spaces.planning.needs.data import need_near, need_spec, space_facts_for
+from spaces.planning.needs.status import need_states
 
 
 def groups_for(user: User) -> list[tuple[int, str]]:
@@ -70,6 +71,11 @@ def needs_of(user: User, limit: int = 200) -> list[Need]:
                                    .order_by(Need.created_at.desc()).limit(limit)))
 
 
+def states_of(needs) -> dict:
+    """Need id -> how far it is met by its bookings (spaces.planning.needs.status)."""
+    return need_states(db.session, needs)
+
+
 def proposals_for(need: Need, limit: int = 20):
     """The need as the engine reads it, and its best proposals now (NeedError when its pattern is unusable)."""
     spec = need_spec(need)
@@ -91,7 +97,9 @@ def find_proposal(need: Need, space_id: int, weekday: int, starts: str) -> Propo
 
 def request_proposal(user: User, need: Need, chosen: Proposal):
     """Request the proposal's free dates as a weekly series (skipping what cannot be booked now); the need is
-    met. Returns the booking outcome (BookingRefused when no date can be booked, with every date and why)."""
+    handed over (stored "met": no longer offered to a round; how far it is really met, spaces.planning.needs.status
+    says from its bookings). Returns the booking outcome (BookingRefused when no date can be booked, with every
+    date and why)."""
     space = db.session.get(Space, chosen.space_id)
     organisation = db.session.get(Organisation, need.organisation_id)
     outcome = booking_service.request_booking(

@@ -23,7 +23,8 @@ def _require_qm():
 def _page(stored: AllocationRound, *, changes=(), error=None, status=200):
     plan, needs, served, unmet = service.round_rows(stored)
     return render_template("rounds/result.html", round=stored, plan=plan, needs=needs, served=served, unmet=unmet,
-                           changes=changes, error=error, BERLIN=BERLIN), status
+                           summary=service.booked_summary(served), changes=changes, error=error,
+                           BERLIN=BERLIN), status
 
 
 @bp.get("/verwaltung/raumvergabe")
@@ -70,7 +71,7 @@ def confirm(round_id: int):
         return _page(shown, changes=result.changes, error=message, status=409)
     outbox.commit_and_deliver(result.booked.mails)
     per_need = result.booked.per_need.values()
-    flash(gettext("Vergabe gebucht: %(confirmed)s Termine bestätigt, %(requested)s angefragt "
-                  "(die Raumverwaltung entscheidet).", confirmed=sum(v["confirmed"] for v in per_need),
+    flash(gettext("Vergabe gebucht: %(confirmed)s Termine bestätigt, %(requested)s nur angefragt "
+                  "(die Raumverwaltung entscheidet noch).", confirmed=sum(v["confirmed"] for v in per_need),
                   requested=sum(v["requested"] for v in per_need)))
     return redirect(url_for("rounds.show", round_id=round_id))

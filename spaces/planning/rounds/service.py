@@ -23,6 +23,7 @@ from spaces.db import db
 from spaces.labels import WEEKDAYS
 from spaces.models import AllocationRound, Need, NeedStatus, Organisation, RoundStatus, Space
 from spaces.planning.needs.data import NeedError, need_near, need_spec, space_facts_for
+from spaces.planning.needs.status import need_states
 
 
 @dataclass
@@ -197,7 +198,8 @@ def compute_and_store(needs: list[Need], user) -> AllocationRound:
 
 
 def round_rows(stored: AllocationRound):
-    """The round's plan, its needs, who gets what (as stored) and who stays without a room, for the page."""
+    """The round's plan, its needs, who gets what (as stored; once booked with each need's state now: confirmed
+    or only requested) and who stays without a room, for the page."""
     plan = plan_from_json(stored.plan)
     booked = stored.plan.get("booked", {})
     needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_(stored.plan["needs"])))}
@@ -206,6 +208,7 @@ def round_rows(stored: AllocationRound):
                                    .where(Organisation.id.in_(org_ids))).all())
     space_ids = {p.space_id for p in plan.assignments.values()}
     spaces = dict(db.session.execute(select(Space.id, Space.name).where(Space.id.in_(space_ids))).all())
+    states = need_states(db.session, needs.values()) if stored.status == RoundStatus.CONFIRMED else {}
     served, unmet = [], []
     for nid in stored.plan["needs"]:
         need = needs.get(nid)
@@ -218,7 +221,7 @@ def round_rows(stored: AllocationRound):
                            "space_id": p.space_id, "weekday": str(WEEKDAYS[p.weekday]),
                            "starts": p.starts.strftime("%H:%M"), "ends": p.ends.strftime("%H:%M"),
                            "dates": len(p.dates), "wanted": p.wanted, "score": p.score, "reasons": p.reasons,
-                           "booked": booked.get(str(nid))})
+                           "booked": booked.get(str(nid)), "state": states.get(nid)})
         elif nid in plan.unmet:
             unmet.append({"need": need, "group": group, "reason": plan.unmet[nid]})
     return plan, [needs[n] for n in stored.plan["needs"] if n in needs], served, unmet
@@ -266,3 +269,10 @@ def confirm_stored(round_id: int, user) -> Confirmation:
     result.newer = compute_and_store(still_open, user) if still_open else None
     stored.status, stored.superseded_by_id = RoundStatus.SUPERSEDED, result.newer.id if result.newer else None
     return result
+
+
+def booked_summary(served: list) -> dict:
+    """How many groups of a booked round have every date confirmed, some confirmed, or only requested ones."""
+    kinds = [row["state"].kind for row in served if row.get("state") is not None]
+    return {"met": kinds.count("met"), "partly": kinds.count("partly"),
+            "requested": kinds.count("requested"), "open": kinds.count("open")}
