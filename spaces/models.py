@@ -106,6 +106,9 @@ memberships = Table(
     # Manages the organisation's spaces (decides requests, edits spaces): a right per organisation,
     # so being a space manager somewhere gives nothing over another organisation's rooms.
     Column("is_manager", Boolean, nullable=False, default=False, server_default="false"),
+    # Administers the organisation: appoints space managers and admins, invites and removes members
+    # (spaces/manage/members.py); an organisation keeps at least one admin once it has one.
+    Column("is_admin", Boolean, nullable=False, default=False, server_default="false"),
 )
 
 
@@ -465,6 +468,8 @@ class Invitation(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(32), default=Role.MEMBER)
+    # Also an admin of the organisation once accepted (memberships.is_admin)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -47,3 +47,4 @@ class ResetForm(Form):
 class InviteForm(Form):
     email = EmailField(_l("E-Mail der Person"), validators=[DataRequired(REQUIRED), Length(max=254)])
     role = SelectField(_l("Rolle"), choices=[("member", _l("Mitglied")), ("space_manager", _l("Raumverwaltung"))])
+    is_admin = BooleanField(_l("Auch Admin der Organisation (verwaltet Mitglieder und Rechte)"))

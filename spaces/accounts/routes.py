@@ -13,6 +13,7 @@ from spaces.accounts.ratelimit import TOO_MANY, limiter
 from spaces.accounts.service import AccountError
 from spaces.db import db
 from spaces.links import absolute_url
+from spaces.manage import members
 from spaces.models import Organisation, User
 from spaces.outbox import Outgoing
 
@@ -28,13 +29,19 @@ def _login_account() -> str:
     return "login-account:" + accounts.hash_token((request.form.get("email") or "").strip().lower()[:254])
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would let a phishing link log people in elsewhere."""
+def _local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: an open redirect would let a phishing link log
+    people in elsewhere."""
     if target and all(32 <= ord(c) < 127 for c in target) and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
-    return url_for("finder.index")
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths (else the start page)."""
+    return _local_path(target) or url_for("finder.index")
 
 
 def _confirmation_mail(user: User, next_path: str) -> Outgoing:
@@ -107,7 +114,7 @@ def register():
     The answer is the same whether the address is new or already has an account: a mail is on its
     way, either with the confirmation link or telling the owner they already have an account.
     """
-    form = RegisterForm()
+    form = RegisterForm(email=request.args.get("email", "")[:254])  # prefilled from an invitation's page
     next_path = _safe_next(request.args.get("next"))
     if form.validate_on_submit():
         try:
@@ -121,7 +128,7 @@ def register():
             outbox.commit_and_deliver([mail])
             flash(gettext("Fast geschafft: Wir haben Ihnen eine Mail an %(email)s geschickt. Bitte bestätigen Sie "
                           "darin Ihre Adresse, dann können Sie sich anmelden.", email=signup.user.email))
-            return redirect(url_for("auth.login", next=request.args.get("next") or None))
+            return redirect(url_for("auth.login", next=_local_path(request.args.get("next"))))
     return render_template("auth/register.html", form=form), 200 if request.method == "GET" or not form.errors else 422
 
 
@@ -196,23 +203,38 @@ def reset(token: str):
 def invite(organisation_id: int):
     """Invite someone by email into one's own organisation."""
     organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None or not current_user.member_of(organisation_id):
+    if organisation is None or not accounts.may_invite(db.session, current_user, organisation_id):
         abort(404, description="Diese Organisation gibt es nicht, oder Sie gehören nicht dazu.")
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            token = accounts.invite(db.session, organisation, form.email.data, current_user, form.role.data)
+            token = accounts.invite(db.session, organisation, form.email.data, current_user, form.role.data,
+                                    is_admin=form.is_admin.data)
         except AccountError as err:
             form.email.errors.append(err.message)
         else:
-            link = absolute_url("auth.accept", token=token)
-            outbox.commit_and_deliver([Outgoing(
-                form.email.data, f"Einladung zu {organisation.name} im Raumfinder",
-                f"{current_user.display_name} lädt Sie zu {organisation.name} ein.\n\n"
-                f"Annehmen (zwei Wochen gültig): {link}")])
+            members.record_invitation(db.session, current_user, form.email.data, organisation, form.role.data,
+                                      form.is_admin.data)
+            outbox.commit_and_deliver([_invitation_mail(form, organisation, token)])
             flash(gettext("Einladung an %(email)s ist verschickt.", email=form.email.data))
-            return redirect(url_for("booking.mine"))
+            back = accounts.administers(db.session, current_user, organisation.id)
+            return redirect(url_for("manage.members", organisation_id=organisation.id) if back
+                            else url_for("booking.mine"))
     return render_template("auth/invite.html", form=form, organisation=organisation), 422 if form.errors else 200
+
+
+def _invitation_mail(form: InviteForm, organisation: Organisation, token: str) -> Outgoing:
+    """The invitation, saying which rights it offers (a person should know before joining)."""
+    rights = [gettext("Raumverwaltung (Räume pflegen, Anfragen entscheiden)")] if form.role.data == "space_manager" \
+        else []
+    if form.is_admin.data:
+        rights.append(gettext("Admin (Mitglieder und Rechte verwalten)"))
+    offered = gettext("als Mitglied mit den Rechten: %(rights)s", rights=", ".join(rights)) if rights \
+        else gettext("als Mitglied")
+    return Outgoing(form.email.data, f"Einladung zu {organisation.name} im Raumfinder",
+                    f"{current_user.display_name} lädt Sie zu {organisation.name} ein, {offered}.\n\n"
+                    f"Annehmen (zwei Wochen gültig): {absolute_url('auth.accept', token=token)}\n\n"
+                    "Noch kein Konto? Über den Link können Sie eins anlegen; danach geht es hier weiter.")
 
 
 @bp.route("/einladung/<token>", methods=["GET", "POST"])
@@ -221,16 +243,16 @@ def accept(token: str):
     invitation = accounts.find_invitation(db.session, token)
     if invitation is None:
         abort(404, description="Diese Einladung ist abgelaufen oder wurde schon angenommen.")
-    if not current_user.is_authenticated:
-        flash(gettext("Bitte melden Sie sich mit %(email)s an oder registrieren Sie sich, um beizutreten.",
-                      email=invitation.email))
-        return redirect(url_for("auth.login", next=request.path))
+    if not current_user.is_authenticated:  # the page offers logging in or registering, both coming back here
+        return render_template("auth/accept.html", invitation=invitation)
     if request.method == "POST":  # CSRFProtect has checked the token
         try:
             organisation = accounts.accept_invitation(db.session, invitation, current_user)
         except AccountError as err:
             abort(403, description=err.message)
+        members.record_joined(db.session, current_user, invitation)
         db.session.commit()
-        flash(gettext("Sie gehören jetzt zu %(org)s.", org=organisation.name))
-        return redirect(url_for("booking.mine"))
+        flash(gettext("Willkommen bei „%(org)s“!", org=organisation.name))
+        endpoint, values = members.after_joining(invitation)
+        return redirect(url_for(endpoint, **values))
     return render_template("auth/accept.html", invitation=invitation)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from spaces.clock import now_utc
@@ -67,8 +67,14 @@ def check_password(password: str, email: str = "") -> None:
         raise AccountError("Das Passwort darf nicht die E-Mail-Adresse sein.", field="password")
 
 
-def _new_initiative(name: str) -> Organisation:
-    return Organisation(key=f"org-{secrets.token_hex(6)}", name=name.strip(), kind="initiative")
+def _found_initiative(session: Session, user: User, name: str) -> Organisation:
+    """A new initiative with `user` as its first member and admin (who can then appoint others)."""
+    organisation = Organisation(key=f"org-{secrets.token_hex(6)}", name=name.strip(), kind="initiative")
+    user.organisations.append(organisation)
+    session.flush()
+    session.execute(memberships.update().where(
+        memberships.c.user_id == user.id, memberships.c.organisation_id == organisation.id).values(is_admin=True))
+    return organisation
 
 
 def register(session: Session, *, email: str, display_name: str, password: str,
@@ -81,10 +87,10 @@ def register(session: Session, *, email: str, display_name: str, password: str,
         raise AccountError("Mit dieser E-Mail-Adresse gibt es schon ein Konto. Passwort vergessen?", field="email")
     user = User(email=email, display_name=display_name.strip() or email, role=Role.MEMBER,
                 password_hash=generate_password_hash(password), email_verified_at=now_utc())
-    if organisation_name.strip():
-        user.organisations.append(_new_initiative(organisation_name))
     session.add(user)
     session.flush()
+    if organisation_name.strip():
+        _found_initiative(session, user, organisation_name)
     return user
 
 
@@ -153,7 +159,9 @@ def confirm_email(user: User) -> None:
     if user.email_verified_at is None:
         user.email_verified_at = now_utc()
     if user.pending_organisation:
-        user.organisations.append(_new_initiative(user.pending_organisation))
+        session = object_session(user)
+        assert session is not None, "confirm_email needs an account from the database"
+        _found_initiative(session, user, user.pending_organisation)
         user.pending_organisation = ""
 
 
@@ -298,21 +306,48 @@ def manages(session: Session, user: User, organisation_id: int | None) -> bool:
         memberships.c.user_id == user.id, memberships.c.organisation_id == organisation_id)))
 
 
+def administers(session: Session, user: User, organisation_id: int | None) -> bool:
+    """Whether the user administers this organisation (appoints managers and admins; QM admins: all)."""
+    if user.role == Role.QM_ADMIN:
+        return True
+    if organisation_id is None:
+        return False
+    return bool(session.scalar(select(memberships.c.is_admin).where(
+        memberships.c.user_id == user.id, memberships.c.organisation_id == organisation_id)))
+
+
+def administered_organisation_ids(session: Session, user: User) -> list[int]:
+    """The organisations the user is an admin of (by membership; QM admins are not listed here)."""
+    return list(session.scalars(select(memberships.c.organisation_id).where(
+        memberships.c.user_id == user.id, memberships.c.is_admin.is_(True))))
+
+
 def managed_organisation_ids(session: Session, user: User) -> list[int]:
     """The organisations whose spaces the user manages."""
     return list(session.scalars(select(memberships.c.organisation_id).where(
         memberships.c.user_id == user.id, memberships.c.is_manager.is_(True))))
 
 
-def invite(session: Session, organisation: Organisation, email: str, by: User, role: str = Role.MEMBER) -> str:
-    """An invitation into `organisation`; returns the token for the mailed link."""
+def may_invite(session: Session, user: User, organisation_id: int) -> bool:
+    """Members invite into their own organisation; QM admins into any."""
+    return user.is_qm_admin or user.member_of(organisation_id)
+
+
+def invite(session: Session, organisation: Organisation, email: str, by: User, role: str = Role.MEMBER,
+           is_admin: bool = False) -> str:
+    """An invitation into `organisation` (as member or space manager, and perhaps as admin too);
+    returns the token for the mailed link. Rights are given only by who holds them or administers."""
     if role not in (Role.MEMBER, Role.SPACE_MANAGER):
         raise AccountError("Einladen kann man nur als Mitglied oder Raumverwaltung.")
-    if role == Role.SPACE_MANAGER and not manages(session, by, organisation.id):
-        raise AccountError("Als Raumverwaltung einladen kann nur, wer die Räume dieser Organisation verwaltet.")
+    if role == Role.SPACE_MANAGER and not (manages(session, by, organisation.id)
+                                           or administers(session, by, organisation.id)):
+        raise AccountError("Als Raumverwaltung einladen kann nur, wer die Räume dieser Organisation verwaltet "
+                           "oder sie als Admin betreut.")
+    if is_admin and not administers(session, by, organisation.id):
+        raise AccountError("Als Admin einladen kann nur ein Admin der Organisation.")
     token = secrets.token_urlsafe(32)
     session.add(Invitation(organisation_id=organisation.id, email=normalise_email(email), role=role,
-                           token_hash=hash_token(token), invited_by_id=by.id,
+                           is_admin=is_admin, token_hash=hash_token(token), invited_by_id=by.id,
                            expires_at=now_utc() + INVITATION_LIFETIME))
     session.flush()
     return token
@@ -333,12 +368,13 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> O
     if invitation.organisation not in user.organisations:
         user.organisations.append(invitation.organisation)
         session.flush()
+    mine = (memberships.c.user_id == user.id) & (memberships.c.organisation_id == invitation.organisation_id)
     if invitation.role == Role.SPACE_MANAGER:
-        session.execute(memberships.update().where(
-            memberships.c.user_id == user.id, memberships.c.organisation_id == invitation.organisation_id,
-        ).values(is_manager=True))
+        session.execute(memberships.update().where(mine).values(is_manager=True))
         if user.role == Role.MEMBER:
             user.role = Role.SPACE_MANAGER  # shows the managers' pages; rights stay per organisation
+    if invitation.is_admin:
+        session.execute(memberships.update().where(mine).values(is_admin=True))
     invitation.accepted_at = now_utc()
     return invitation.organisation
 

@@ -1,19 +1,32 @@
 """Loads the Hannover demo data (data/hannover-demo.geojson); loading twice changes nothing."""
 
 import json
+import os
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from geo.crs import WGS84
 from geo.validation import area_from_geojson, point_from_lonlat
 from spaces import resource
 from spaces.core import osm_hours
-from spaces.models import BookingMode, ConstructionPhase, OpeningHours, Organisation, Quartier, Site, Space
+from spaces.models import (
+    BookingMode,
+    ConstructionPhase,
+    OpeningHours,
+    Organisation,
+    Quartier,
+    Role,
+    Site,
+    Space,
+    User,
+    memberships,
+)
 
 DEMO_FILE = resource("data") / "hannover-demo.geojson"
 
@@ -76,7 +89,37 @@ def load(session: Session, path: Path = DEMO_FILE) -> dict:
             _load_space(session, organisations[p["organisation"]], p, geometry)
             counts["spaces"] += 1
     session.flush()
+    for organisation in organisations.values():
+        _demo_admin(session, organisation)
+    session.flush()
     return counts
+
+
+# The demo providers' admins ("verwaltung@<key>.demo.invalid": an address no mail reaches). They log in only
+# with the password in RAUMFINDER_DEMO_PASSWORD (at least 10 characters) when the demo data is loaded: a
+# demo served without it has no account anyone could guess.
+DEMO_ADMIN_EMAIL = "verwaltung@{key}.demo.invalid"
+UNUSABLE_PASSWORD = "!no-login"  # matches no password (not a hash check_password_hash accepts)
+
+
+def _demo_admin(session: Session, organisation: Organisation) -> User:
+    """The organisation's demo admin, who also manages its spaces (made once, its rights restored on reload)."""
+    email = DEMO_ADMIN_EMAIL.format(key=organisation.key.lower())
+    user = session.scalars(select(User).filter_by(email=email)).one_or_none()
+    if user is None:
+        user = User(email=email, display_name=f"Verwaltung {organisation.name}"[:200], role=Role.SPACE_MANAGER,
+                    password_hash=UNUSABLE_PASSWORD)
+        session.add(user)
+    password = os.environ.get("RAUMFINDER_DEMO_PASSWORD", "")
+    if len(password) >= 10:
+        user.password_hash = generate_password_hash(password)
+    if organisation not in user.organisations:
+        user.organisations.append(organisation)
+    session.flush()
+    session.execute(update(memberships).where(memberships.c.user_id == user.id,
+                                              memberships.c.organisation_id == organisation.id)
+                    .values(is_admin=True, is_manager=True))
+    return user
 
 
 def _booking_mode(p: dict) -> str:

@@ -13,6 +13,7 @@ from shapely.geometry import Point
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -21,7 +22,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from geo.validation import InvalidGeometry, point_from_lonlat
 from spaces.core.availability import BERLIN, wall_time_to_utc
@@ -232,3 +233,10 @@ class ClosureForm(Form):
             self.end_day.errors.append(gettext("Das Ende muss nach dem Anfang liegen."))
             return False
         return True
+
+
+class RightForm(Form):
+    """One button on the members page: give (grant=1) or take (grant=0) one right of one member."""
+
+    right = HiddenField(validators=[AnyOf(["manager", "admin"], message=_l("Dieses Recht gibt es nicht."))])
+    grant = HiddenField(validators=[AnyOf(["0", "1"], message=_l("Bitte geben oder nehmen."))])

@@ -18,11 +18,12 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from geo.maps import page_parts, pick_map
-from spaces.core.errors import Unprocessable
+from spaces.accounts.forms import InviteForm
+from spaces.core.errors import Conflict, Unprocessable
 from spaces.db import db
 from spaces.labels import WEEKDAYS
-from spaces.manage import service
-from spaces.manage.forms import ClosureForm, SpaceForm, extra_hours, space_form
+from spaces.manage import members, service
+from spaces.manage.forms import ClosureForm, RightForm, SpaceForm, extra_hours, space_form
 from spaces.maps import map_settings
 from spaces.models import Space
 
@@ -132,3 +133,87 @@ def _render(form: SpaceForm, space: Space | None, closure_form: ClosureForm | No
 def _pick_map(lat: float | None, lon: float | None):
     """The map whose clicks fill the lat/lon inputs, around the chosen point (or the city)."""
     return pick_map(lat, lon, **map_settings(tile_name=gettext("Karte")), title=gettext("Gewählter Ort"))
+
+
+# ----------------------------------------------------------------------------- organisations and their members
+
+
+@bp.app_context_processor
+def _organisation_admin_link():
+    """Whether the navigation offers "Organisationen": asked only when a page's header needs it."""
+    return {"administers_any": lambda: current_user.is_authenticated
+            and members.administers_any(db.session, current_user)}
+
+
+@bp.get("/organisationen")
+@login_required
+def organisations():
+    """The organisations whose members I administer (QM admins: all, searchable by name)."""
+    search = request.args.get("q", "")[:100]
+    page = _page_number()
+    rows, has_next = members.organisations(db.session, current_user, search, page)
+    return render_template("organisations/list.html", rows=rows, page=page, has_next=has_next, search=search)
+
+
+@bp.get("/organisationen/<int:organisation_id>/mitglieder", endpoint="members")
+@login_required
+def members_page(organisation_id: int):
+    """The members of an organisation I administer, with their rights and what I may change."""
+    return _members(members.administered_organisation(db.session, current_user, organisation_id))
+
+
+@bp.post("/organisationen/<int:organisation_id>/mitglieder/<int:user_id>/rechte")
+@login_required
+def change_right(organisation_id: int, user_id: int):
+    """Give or take a member's right to manage the spaces ("manager") or to administer ("admin")."""
+    organisation = members.administered_organisation(db.session, current_user, organisation_id)
+    form = RightForm()
+    if not form.validate():
+        return _members(organisation, [e for errors in form.errors.values() for e in errors], status=422)
+    grant = form.grant.data == "1"
+    try:
+        person = members.set_right(db.session, current_user, organisation, user_id, form.right.data, grant)
+    except Conflict as err:
+        return _members(organisation, [err.message], status=409)
+    db.session.commit()
+    flash(_right_message(form.right.data, grant, person.display_name, organisation.name))
+    return redirect(url_for("manage.members", organisation_id=organisation.id))
+
+
+@bp.post("/organisationen/<int:organisation_id>/mitglieder/<int:user_id>/entfernen")
+@login_required
+def remove_member(organisation_id: int, user_id: int):
+    """Take a person out of an organisation I administer (never its last admin)."""
+    organisation = members.administered_organisation(db.session, current_user, organisation_id)
+    try:
+        person = members.remove_member(db.session, current_user, organisation, user_id)
+    except Conflict as err:
+        return _members(organisation, [err.message], status=409)
+    db.session.commit()
+    flash(gettext("%(name)s gehört nicht mehr zu „%(org)s“.", name=person.display_name, org=organisation.name))
+    if user_id == current_user.id and not current_user.is_qm_admin:
+        return redirect(url_for("booking.mine"))
+    return redirect(url_for("manage.members", organisation_id=organisation.id))
+
+
+def _members(organisation, errors: list[str] | None = None, status: int = 200):
+    """The members page, with the refusal of the last change when there was one."""
+    return render_template("organisations/members.html", organisation=organisation, errors=errors or [],
+                           members=members.members_of(db.session, organisation),
+                           invitations=members.open_invitations(db.session, organisation),
+                           invite_form=InviteForm(formdata=None), right_form=RightForm(formdata=None)), status
+
+
+def _right_message(right: str, grant: bool, name: str, org: str) -> str:
+    if right == "manager":
+        return (gettext("%(name)s verwaltet jetzt die Räume von „%(org)s“.", name=name, org=org) if grant
+                else gettext("%(name)s verwaltet die Räume von „%(org)s“ nicht mehr.", name=name, org=org))
+    return (gettext("%(name)s ist jetzt Admin von „%(org)s“.", name=name, org=org) if grant
+            else gettext("%(name)s ist nicht mehr Admin von „%(org)s“.", name=name, org=org))
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1

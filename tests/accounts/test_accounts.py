@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import make_app, migrated_database, reset_rate_limits
@@ -691,15 +691,18 @@ def test_invitation_by_a_member_is_accepted_by_the_invited_person(client, app, s
     assert invitation.email == "neu.dabei@example.org" and invitation.invited_by_id == inviter.id
     assert invitation.token_hash == accounts.hash_token(path.rsplit("/", 1)[1])
 
-    # not logged in: sent to the login, coming back afterwards
+    # not logged in: the invitation's page offers logging in or registering, both coming back here
     invited = new_client(app)
     response = invited.get(path)
-    assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/anmelden"
+    assert response.status_code == 200
+    offer = response.get_data(as_text=True)
+    assert "als Mitglied" in offer and "neu.dabei@example.org" in offer
+    login_path = re.search(r'href="(/anmelden\?next=[^"]+)"', offer).group(1)
+    assert parse_qs(urlsplit(login_path).query) == {"next": [path]}
 
     # registers with the invited address (from the login page's link, keeping where to go on),
     # confirms it from the mail and comes back to the invitation
-    login_page = invited.get(response.headers["Location"]).get_data(as_text=True)
+    login_page = invited.get(login_path).get_data(as_text=True)
     register_path = re.search(r'href="(/registrieren\?next=[^"]+)"', login_page).group(1).replace("&amp;", "&")
     registered = invited.post(register_path, data={
         "csrf_token": form_token(invited, register_path), "email": "neu.dabei@example.org",
