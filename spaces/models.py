@@ -327,6 +327,7 @@ class BookingSeries(db.Model):
     """A recurring booking request: the rule it was expanded from, in local wall-clock time."""
 
     __tablename__ = "booking_series"
+    __table_args__ = (CheckConstraint("count IS NULL OR count > 0", name="count_positive"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
@@ -338,6 +339,9 @@ class BookingSeries(db.Model):
     starts: Mapped[time] = mapped_column(Time)
     ends: Mapped[time] = mapped_column(Time)
     until: Mapped[date | None] = mapped_column(Date)
+    count: Mapped[int | None] = mapped_column(Integer)  # the end given as a number of dates instead of `until`
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    skipped_days: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")  # [[iso date, holiday]]
     description: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

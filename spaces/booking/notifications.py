@@ -47,3 +47,15 @@ def cancelled(bookings: list[Booking], by: User) -> list[Outgoing]:
         mails.append(Outgoing(person.email, f"Raumfinder: {own[0].space.name} abgesagt",
                               f"{own[0].space.name}: {_dates(own)} – abgesagt von {by.display_name}."))
     return mails
+
+
+def series_decided(bookings: list[Booking]) -> list[Outgoing]:
+    """To the requester of a series: all its open dates accepted or declined at once, in one mail."""
+    first = bookings[0]
+    if first.requester is None:
+        return []
+    word = "bestätigt" if first.status == BookingStatus.CONFIRMED else "abgelehnt"
+    note = f"\nNotiz der Raumverwaltung: {first.decision_note}" if first.decision_note else ""
+    amount = "1 Termin" if len(bookings) == 1 else f"{len(bookings)} Termine"
+    return [Outgoing(first.requester.email, f"Raumfinder: {first.space.name} – {amount} {word}",
+                     f"{first.space.name}, Reihe: {_dates(bookings)}: {word}.{note}\n{absolute_url('booking.mine')}")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from uuid import UUID
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -10,16 +11,17 @@ from flask_login import current_user, login_required
 
 from spaces import outbox
 from spaces.booking import notifications, rules
+from spaces.booking import series as series_rules
 from spaces.booking import service as booking_service
-from spaces.booking.forms import BookingForm, CancelForm, DecisionForm
+from spaces.booking import submit as submission
+from spaces.booking.forms import BookingForm, CancelForm, DecisionForm, SeriesChangeForm
 from spaces.booking.rules import BookingRefused, Forbidden
-from spaces.clock import BERLIN, today_local
+from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.availability import Interval
-from spaces.core.errors import Conflict
-from spaces.core.recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest, expand
+from spaces.core.errors import Conflict, Unprocessable
 from spaces.db import db
 from spaces.formatting import slot
-from spaces.models import Booking, Organisation, Space
+from spaces.models import SLOT_HOLDING, Booking, Space
 
 bp = Blueprint("booking", __name__)
 
@@ -31,47 +33,9 @@ def _space_or_404(space_id: int) -> Space:
     return space
 
 
-def series_request(form: BookingForm) -> SeriesRequest:
-    """The recurrence the form describes."""
-    frequency = Frequency(form.frequency.data)
-    fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
-    return SeriesRequest(first_day=form.day.data, starts=form.starts.data, ends=form.ends.data, frequency=frequency,
-                         until=form.until.data if frequency != Frequency.ONCE else None, fold=fold,
-                         ends_next_day=bool(form.ends_next_day.data))
-
-
 def booking_interval(booking: Booking) -> Interval:
     """The booked time of a booking as an Interval."""
     return Interval(booking.during.lower, booking.during.upper)
-
-
-def _submit(form: BookingForm, space: Space):
-    """Book what the form asks; returns (outcome or None, the page's state): errors land on their fields."""
-    state = {"conflicts": [], "ask_fold": False, "status": 422}
-    organisation = db.session.get(Organisation, form.organisation.data)
-    try:
-        recurrence = series_request(form)
-        outcome = booking_service.request_booking(
-            db.session, user=current_user, organisation=organisation, space=space, slots=expand(recurrence),
-            attendees=form.attendees.data, purpose=form.purpose.data or "", is_public=form.is_public.data,
-            recurrence=recurrence, skip_conflicts=form.skip_conflicts.data)
-    except AmbiguousTime as err:
-        form.fold.errors.append(err.message)
-        state["ask_fold"] = True
-    except RecurrenceError as err:
-        if err.code == "missing_end":  # the rule allows an end date or a number of dates; this form asks the date
-            form.until.errors.append(gettext("Bis wann? Bitte den letzten Tag der Reihe angeben."))
-        else:
-            getattr(form, err.field or "day").errors.append(err.message)
-    except BookingRefused as err:  # SlotTaken (409) too: every date and why
-        db.session.rollback()
-        form.day.errors.append(err.message)
-        state.update(conflicts=err.problems, status=err.status)
-    except Forbidden as err:
-        abort(403, description=err.message)
-    else:
-        return outcome, state
-    return None, state
 
 
 def _booked_message(outcome) -> str:
@@ -83,7 +47,7 @@ def _booked_message(outcome) -> str:
     if outcome.skipped:
         message += " " + ngettext("%(num)s Termin wurde ausgelassen.", "%(num)s Termine wurden ausgelassen.",
                                   len(outcome.skipped))
-    return message
+    return message + submission.flash_text(outcome)
 
 
 def _prefill(form: BookingForm) -> None:
@@ -109,27 +73,34 @@ def book(space_id: int):
     if not form.organisation.choices:
         flash(gettext("Zum Buchen brauchen Sie eine Gruppe: legen Sie beim Registrieren eine Initiative an "
                       "oder lassen Sie sich einladen."))
-    state = {"conflicts": [], "ask_fold": False, "status": 422 if request.method == "POST" else 200}
+    state = submission.Submission(status=200)
     if request.method == "GET":  # from a search: its day and times (space page, "Jetzt buchen")
         _prefill(form)
         form.day.data = form.day.data or today_local() + timedelta(days=1)
-    if form.validate_on_submit():
-        outcome, state = _submit(form, space)
-        if outcome is not None:
-            outbox.commit_and_deliver(outcome.mails)
-            flash(_booked_message(outcome))
+    else:
+        state = _submitted(form, space)
+        if state.outcome is not None:
+            outbox.commit_and_deliver(state.outcome.mails)
+            flash(_booked_message(state.outcome))
             return redirect(url_for("booking.mine"))
-    return render_template("booking/book.html", form=form, space=space, conflicts=state["conflicts"],
-                           ask_fold=state["ask_fold"]), state["status"]
+    return render_template("booking/book.html", form=form, space=space, conflicts=state.conflicts,
+                           ask_fold=state.ask_fold), state.status
+
+
+def _submitted(form: BookingForm, space: Space) -> submission.Submission:
+    try:
+        return submission.submit(db.session, form, space, current_user)
+    except Forbidden as err:
+        abort(403, description=err.message)
 
 
 @bp.get("/meine-buchungen")
 @login_required
 def mine():
     """The bookings of my groups from today on, week by week, with feeds to subscribe to."""
-    return render_template("booking/mine.html", bookings=booking_service.upcoming_of_my_groups(current_user),
-                           cancel_form=CancelForm(), BERLIN=BERLIN,
-                           interval=booking_interval)
+    entries = series_rules.grouped(booking_service.upcoming_of_my_groups(current_user))
+    return render_template("booking/mine.html", entries=entries, cancel_form=CancelForm(), BERLIN=BERLIN,
+                           interval=booking_interval, decision_form=DecisionForm())
 
 
 @bp.post("/buchungen/<int:booking_id>/absagen")
@@ -173,8 +144,8 @@ def _inbox_page(form: DecisionForm | None = None, status: int = 200):
     """The open requests; with `form`, the decision that was refused and why (a German form error)."""
     rows = booking_service.open_requests(current_user)  # Forbidden (403) for anyone who manages no space
     errors = [error for errors in (form.errors.values() if form is not None else ()) for error in errors]
-    return render_template("booking/inbox.html", bookings=rows, form=form or DecisionForm(), errors=errors,
-                           interval=booking_interval), status
+    return render_template("booking/inbox.html", entries=series_rules.grouped(rows), form=form or DecisionForm(),
+                           errors=errors, interval=booking_interval), status
 
 
 @bp.post("/buchungen/<int:booking_id>/<any(annehmen, ablehnen):decision>")
@@ -199,3 +170,113 @@ def decide(booking_id: int, decision: str):
     flash(gettext("Angenommen: %(when)s in %(space)s für %(group)s.", **what) if decision == "annehmen"
           else gettext("Abgelehnt: %(when)s in %(space)s für %(group)s.", **what))
     return redirect(url_for("booking.inbox"))
+
+
+# ----------------------------------------------------------------------------- a series as a unit
+
+
+@bp.get("/serien/<uuid:series_id>")
+@login_required
+def series(series_id: UUID):
+    """One series: what it is, every date with its state, the holidays left out; cancel or change it."""
+    found = series_rules.series_for(db.session, current_user, series_id)
+    return _series_page(found, SeriesChangeForm(formdata=None, from_day=_next_day(found)))
+
+
+def _next_day(found) -> date | None:
+    later = [b for b in found.bookings if b.status in SLOT_HOLDING and b.during.lower >= now_utc()]
+    return series_rules.local_day(later[0]) if later else None
+
+
+def _series_page(found, form: SeriesChangeForm, conflicts=(), status: int = 200):
+    space = series_rules.space_of(db.session, found)
+    return render_template("booking/series.html", series=found, space=space, form=form, conflicts=conflicts,
+                           summary=series_rules.summary(found), skipped=series_rules.skipped_text(found),
+                           manages=rules.can_manage(db.session, current_user, space), decision_form=DecisionForm(),
+                           interval=booking_interval, now=now_utc()), status
+
+
+@bp.post("/serien/<uuid:series_id>/<any(annehmen, ablehnen):decision>")
+@login_required
+def decide_series(series_id: UUID, decision: str):
+    """Accept or decline every open request of a series at once (all or none), with one note."""
+    found = series_rules.series_for(db.session, current_user, series_id)
+    form = DecisionForm()
+    if not form.validate():
+        return _inbox_page(form, status=422)
+    accept = decision == "annehmen"
+    try:
+        decided = series_rules.decide_all(db.session, found, current_user, accept=accept, note=form.note.data or "")
+    except (Conflict, BookingRefused) as err:
+        db.session.rollback()
+        flash(err.message)
+        return redirect(request.referrer or url_for("booking.inbox"))
+    outbox.commit_and_deliver(notifications.series_decided(decided))
+    flash(_decided_message(decided, accept))
+    return redirect(request.referrer or url_for("booking.inbox"))
+
+
+def _decided_message(decided: list[Booking], accept: bool) -> str:
+    n, space = len(decided), decided[0].space.name
+    if accept:
+        return ngettext("%(num)s Termin in %(space)s angenommen.", "%(num)s Termine in %(space)s angenommen.", n,
+                        space=space)
+    return ngettext("%(num)s Termin in %(space)s abgelehnt.", "%(num)s Termine in %(space)s abgelehnt.", n,
+                    space=space)
+
+
+@bp.post("/serien/<uuid:series_id>/absagen")
+@login_required
+def cancel_series(series_id: UUID):
+    """Cancel every date of a series that has not begun (the group or the space's managers)."""
+    found = series_rules.series_for(db.session, current_user, series_id)
+    try:
+        cancelled = series_rules.cancel_all(db.session, found, current_user)
+    except Conflict as err:
+        flash(err.message)
+        return redirect(request.referrer or url_for("booking.mine"))
+    outbox.commit_and_deliver(notifications.cancelled(cancelled, current_user))
+    flash(ngettext("Serie abgesagt: %(num)s Termin in %(space)s.", "Serie abgesagt: %(num)s Termine in %(space)s.",
+                   len(cancelled), space=cancelled[0].space.name))
+    return redirect(request.referrer or url_for("booking.mine"))
+
+
+@bp.post("/serien/<uuid:series_id>/aendern")
+@login_required
+def change_series(series_id: UUID):
+    """From a date on: a new time for the later dates (all or nothing), or the series ends there."""
+    found = series_rules.series_for(db.session, current_user, series_id)
+    form = SeriesChangeForm()
+    if not form.validate():
+        return _series_page(found, form, status=422)
+    try:
+        change = series_rules.change_from(db.session, found, current_user, form.from_day.data,
+                                          new_times=_new_times(form))
+    except (Unprocessable, Conflict, BookingRefused) as err:  # RecurrenceError is Unprocessable
+        db.session.rollback()
+        getattr(form, err.field if err.field in ("ends", "from_day") else "from_day").errors.append(err.message)
+        return _series_page(found, form, getattr(err, "problems", ()), status=err.status)
+    outbox.commit_and_deliver(notifications.cancelled(change.cancelled, current_user)
+                              + (notifications.booked(change.created[0].space, change.created, current_user)
+                                 if change.created else []))
+    flash(_changed_message(change))
+    return redirect(url_for("booking.series", series_id=series_id))
+
+
+def _new_times(form: SeriesChangeForm):
+    """(starts, ends, ends_next_day) to move the dates; None to end the series."""
+    if form.action.data == "end":
+        return None
+    return form.starts.data, form.ends.data, bool(form.ends_next_day.data)
+
+
+def _changed_message(change: series_rules.SeriesChange) -> str:
+    first = change.cancelled[0]
+    when = slot(booking_interval(first))
+    if not change.created:
+        return ngettext("Die Reihe endet: %(num)s Termin ab %(when)s abgesagt.",
+                        "Die Reihe endet: %(num)s Termine ab %(when)s abgesagt.", len(change.cancelled), when=when)
+    done = gettext("gebucht") if change.created[0].status == "confirmed" else gettext("angefragt")
+    return ngettext("%(num)s Termin ab %(when)s verschoben: zur neuen Uhrzeit %(done)s.",
+                    "%(num)s Termine ab %(when)s verschoben: zur neuen Uhrzeit %(done)s.", len(change.created),
+                    when=when, done=done)

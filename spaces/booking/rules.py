@@ -207,7 +207,8 @@ def new_series(space: Space, user: User, organisation: Organisation, request, rr
     """The series record for a recurring request (written together with its bookings)."""
     return BookingSeries(id=uuid.uuid4(), space_id=space.id, organisation_id=organisation.id, requester_id=user.id,
                          frequency=str(request.frequency), rrule=rrule, first_day=request.first_day,
-                         starts=request.starts, ends=request.ends, until=request.until, description=description)
+                         starts=request.starts, ends=request.ends, until=request.until, count=request.count,
+                         description=description)
 
 
 def _locked(session: Session, booking: Booking) -> Booking:

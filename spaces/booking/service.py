@@ -7,6 +7,7 @@ Views parse, call :func:`request_booking`, commit, then send the mails it prepar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
@@ -14,9 +15,10 @@ from sqlalchemy.orm import Session
 from spaces.accounts.service import managed_organisation_ids
 from spaces.booking import notifications, rules
 from spaces.clock import now_utc
+from spaces.core import holidays
 from spaces.core.availability import Interval
 from spaces.core.bookability import SlotVerdict
-from spaces.core.recurrence import Frequency, SeriesRequest, describe, rrule_text
+from spaces.core.recurrence import MAX_DAYS_AHEAD, Frequency, SeriesRequest, describe, expand, rrule_text, series_dates
 from spaces.db import db
 from spaces.models import SLOT_HOLDING, Booking, BookingSeries, BookingStatus, Organisation, Site, Space, User
 
@@ -30,6 +32,7 @@ class BookingOutcome:
     series: BookingSeries | None = None
     mails: list = field(default_factory=list)
     dry_run: bool = False
+    skipped_days: list[tuple[date, str]] = field(default_factory=list)  # public holidays left out
 
     @property
     def skipped(self) -> list[SlotVerdict]:
@@ -45,24 +48,44 @@ class BookingOutcome:
         return bool(self.created) and self.created[0].status == BookingStatus.CONFIRMED
 
 
+@dataclass
+class SeriesPlan:
+    """The slots of a recurrence and the public holidays it leaves out."""
+
+    slots: list[Interval]
+    skipped: list[tuple[date, str]] = field(default_factory=list)
+
+
+def plan(recurrence: SeriesRequest, *, skip_holidays: bool = False) -> SeriesPlan:
+    """The meetings of a recurrence; with `skip_holidays` (a repeating series only) without the public
+    holidays of Niedersachsen (RecurrenceError and its kinds as spaces.core.recurrence.expand)."""
+    if not skip_holidays or recurrence.frequency == Frequency.ONCE:
+        return SeriesPlan(expand(recurrence))
+    names = holidays.between(recurrence.first_day, recurrence.first_day + timedelta(days=MAX_DAYS_AHEAD))
+    skipped = series_dates(recurrence, names)[1]
+    return SeriesPlan(expand(recurrence, skip=names), [(day, names[day]) for day in skipped])
+
+
 def request_booking(session: Session, *, user: User, organisation: Organisation | None, space: Space,
                     slots: list[Interval], attendees: int, purpose: str = "", is_public: bool = False,
                     recurrence: SeriesRequest | None = None, skip_conflicts: bool = False,
-                    dry_run: bool = False) -> BookingOutcome:
+                    dry_run: bool = False, skipped_days: list[tuple[date, str]] | None = None) -> BookingOutcome:
     """Check every slot against every rule and book them (all, or with skip_conflicts the bookable ones).
 
     Forbidden (403) when the user may not book for the group; SlotTaken (409) when a slot is held
     by another booking, BookingRefused (422) for any other reason, both with every date and why.
     `dry_run` checks and answers without writing or refusing. `recurrence` (not once) is stored as
-    the series the slots belong to.
+    the series the slots belong to, with the public holidays `skipped_days` it left out (see plan()).
     """
     if not rules.may_book_for(user, organisation):
         raise rules.Forbidden("Sie können nur für eine Gruppe buchen, in der Sie Mitglied sind.")
     verdicts = rules.check_slots(session, space, slots, attendees=attendees, organisation=organisation)
-    outcome = BookingOutcome(verdicts, dry_run=dry_run)
+    outcome = BookingOutcome(verdicts, dry_run=dry_run, skipped_days=list(skipped_days or []))
     if dry_run:
         return outcome
     bad = outcome.skipped
+    if not slots and skipped_days:
+        raise rules.BookingRefused("Alle Termine der Reihe fallen auf Feiertage.")
     if not slots:
         raise rules.BookingRefused("Es ist kein Termin angegeben.")
     if bad and not skip_conflicts:
@@ -70,8 +93,11 @@ def request_booking(session: Session, *, user: User, organisation: Organisation 
     if not outcome.bookable:
         raise rules.refusal(bad, len(verdicts), nothing_left=True)
     if recurrence is not None and recurrence.frequency != Frequency.ONCE:
+        skip = {day for day, _ in outcome.skipped_days}
         outcome.series = rules.new_series(space, user, organisation, recurrence, rrule_text(recurrence),
-                                          describe(recurrence))
+                                          describe(recurrence, skip))
+        outcome.series.skip_holidays = skipped_days is not None
+        outcome.series.skipped_days = [[day.isoformat(), name] for day, name in outcome.skipped_days]
     outcome.created = rules.write_bookings(
         session, space=space, user=user, organisation=organisation, verdicts=outcome.bookable, attendees=attendees,
         purpose=purpose, is_public=is_public, series=outcome.series)

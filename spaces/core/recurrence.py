@@ -40,6 +40,7 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -66,6 +67,7 @@ __all__ = [
     "expand",
     "occurrence_dates",
     "rrule_text",
+    "series_dates",
 ]
 
 UTC = UTC
@@ -272,8 +274,11 @@ def _nth_weekday(day: date) -> int:
     return -1 if n == 5 else n
 
 
-def _rrule(request: SeriesRequest) -> rrule:
-    """The dateutil rrule of a repeating series, on naive local datetimes."""
+def _rrule(request: SeriesRequest, *, unbounded: bool = False) -> rrule:
+    """The dateutil rrule of a repeating series, on naive local datetimes.
+
+    `unbounded`: without its end (until/count), up to MAX_DAYS_AHEAD: for counting dates that are not skipped.
+    """
     if request.frequency is Frequency.ONCE:
         raise ValueError("a single meeting has no recurrence rule")
     kwargs: dict[str, object] = {"dtstart": request.dtstart}
@@ -286,15 +291,24 @@ def _rrule(request: SeriesRequest) -> rrule:
         if request.monthly_by_weekday:
             kwargs["byweekday"] = rrule_weekday(request.first_day.weekday(), _nth_weekday(request.first_day))
         # otherwise rrule takes the day of the month from dtstart and skips months without it
-    if request.until is not None:
+    if unbounded:
+        kwargs["until"] = datetime.combine(request.first_day + timedelta(days=MAX_DAYS_AHEAD), _END_OF_DAY)
+    elif request.until is not None:
         kwargs["until"] = datetime.combine(request.until, _END_OF_DAY)
     else:
         kwargs["count"] = request.count
     return rrule(freq, **kwargs)
 
 
-def occurrence_dates(request: SeriesRequest) -> list[date]:
-    """The local start dates of the meetings, in order; enforces MAX_OCCURRENCES and MAX_DAYS_AHEAD."""
+def occurrence_dates(request: SeriesRequest, skip: Container[date] = frozenset()) -> list[date]:
+    """The local start dates of the meetings, in order, without the dates in `skip` (public holidays, say);
+    enforces MAX_OCCURRENCES and MAX_DAYS_AHEAD. With `count`, that many dates take place: a skipped
+    date does not count. A single meeting (ONCE) is never skipped."""
+    return series_dates(request, skip)[0]
+
+
+def series_dates(request: SeriesRequest, skip: Container[date] = frozenset()) -> tuple[list[date], list[date]]:
+    """The local dates of the meetings and the dates of the rhythm left out because they are in `skip`."""
     limit = request.first_day + timedelta(days=MAX_DAYS_AHEAD)
     too_far = TooManyOccurrences(
         f"Die Serie reicht zu weit in die Zukunft: Termine sind höchstens bis zum {_de_date(limit)} möglich.",
@@ -304,17 +318,28 @@ def occurrence_dates(request: SeriesRequest) -> list[date]:
         f"Eine Serie darf höchstens {MAX_OCCURRENCES} Termine haben.", "too_many"
     )
     if request.frequency is Frequency.ONCE:
-        return [request.first_day]
+        return [request.first_day], []
     if request.until is not None and request.until > limit:
         raise too_far
     if request.count is not None and request.count > MAX_OCCURRENCES:
         raise too_many
-    dates = [occurrence.date() for occurrence in islice(_rrule(request), MAX_OCCURRENCES + 1)]
+    dates: list[date] = []
+    skipped: list[date] = []
+    wanted = request.count if request.count is not None else MAX_OCCURRENCES + 1
+    rhythm = _rrule(request, unbounded=request.count is not None)
+    for occurrence in rhythm:
+        day = occurrence.date()
+        if day in skip:
+            skipped.append(day)
+            continue
+        dates.append(day)
+        if len(dates) >= wanted:
+            break
     if len(dates) > MAX_OCCURRENCES:
         raise too_many
-    if dates and dates[-1] > limit:
+    if (dates and dates[-1] > limit) or (request.count is not None and len(dates) < request.count):
         raise too_far
-    return dates
+    return dates, skipped
 
 
 _UNIQUE, _NONEXISTENT, _AMBIGUOUS = "unique", "nonexistent", "ambiguous"
@@ -356,8 +381,9 @@ def _dst_message(kind: str, times: list[time], dates: list[date]) -> str:
 # ----------------------------------------------------------------------------- public API
 
 
-def expand(request: SeriesRequest, tz: ZoneInfo = BERLIN) -> list[Interval]:
+def expand(request: SeriesRequest, tz: ZoneInfo = BERLIN, skip: Container[date] = frozenset()) -> list[Interval]:
     """The meetings of a series as UTC intervals, in order; refuses nonexistent and undecided ambiguous times.
+    Dates in `skip` are left out (see occurrence_dates).
 
     Raises NonexistentTime or AmbiguousTime (listing all affected dates), TooManyOccurrences,
     or RecurrenceError.
@@ -366,7 +392,7 @@ def expand(request: SeriesRequest, tz: ZoneInfo = BERLIN) -> list[Interval]:
     end_offset = _ONE_DAY if request.past_midnight else timedelta(0)
     resolved = []
     problems: dict[str, tuple[set[date], set[time]]] = {_NONEXISTENT: (set(), set()), _AMBIGUOUS: (set(), set())}
-    for day in occurrence_dates(request):
+    for day in occurrence_dates(request, skip):
         pair = []
         for naive, wall in ((datetime.combine(day, starts), starts), (datetime.combine(day + end_offset, ends), ends)):
             kind, first, second = _resolve(naive, tz)
@@ -410,7 +436,7 @@ def rrule_text(request: SeriesRequest) -> str:
     raise AssertionError("dateutil produced no RRULE line")  # pragma: no cover
 
 
-def describe(request: SeriesRequest) -> str:
+def describe(request: SeriesRequest, skip: Container[date] = frozenset()) -> str:
     """German description, e.g. 'jeden Dienstag, 18:00–20:00 Uhr, vom 3.11.2026 bis 30.6.2027 (35 Termine)'.
 
     The end date shown is `until` if given, else the date of the last meeting. Raises
@@ -436,7 +462,9 @@ def describe(request: SeriesRequest) -> str:
         if first.day > 28:
             rhythm += f" (in Monaten ohne {first.day}. kein Termin)"
 
-    dates = occurrence_dates(request)
+    dates, skipped = series_dates(request, skip)
     last = request.until if request.until is not None else dates[-1]
     amount = "1 Termin" if len(dates) == 1 else f"{len(dates)} Termine"
+    if skipped:
+        amount += ", ohne 1 Feiertag" if len(skipped) == 1 else f", ohne {len(skipped)} Feiertage"
     return f"{rhythm}, {clock}, vom {_de_date_short(first)} bis {_de_date_short(last)} ({amount})"
