@@ -20,6 +20,8 @@ def register(app) -> None:
     def domain_error(err: DomainError):
         if _wants_json():
             body = {"error": err.message, "code": err.code}
+            if len(err.field_errors) > 1:  # every wrong parameter at once, not one per request
+                body["errors"] = [{"field": f, "message": m} for f, m in err.field_errors]
             if getattr(err, "problems", None):
                 from spaces.times import local_iso
 

@@ -24,11 +24,15 @@ class DomainError(Exception):
     status = 422
     default_code = "refused"
 
-    def __init__(self, message: str, code: str | None = None, *, field: str | None = None):
+    def __init__(self, message: str, code: str | None = None, *, field: str | None = None,
+                 field_errors: list[tuple[str | None, str]] | None = None):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.field = field
+        # Every (field, message) found wrong at once, so a form can show them all together; the first is
+        # `field` and `message`.
+        self.field_errors: list[tuple[str | None, str]] = field_errors or [(field, message)]
 
 
 class BadParameter(DomainError):

@@ -1,14 +1,15 @@
 """Residents' pages: the map with search filters and the list of results, and a space's page."""
 
+import math
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_decimal, format_number, gettext
 from werkzeug.datastructures import MultiDict
 
 from geo.maps import finder_map, page_parts
-from geo.walking import walk_radius_m
+from geo.walking import walk_minutes, walk_radius_m
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.bookability import horizon
 from spaces.core.errors import BadParameter
@@ -48,12 +49,22 @@ def _map_text() -> dict:
         "spaces_layer": gettext("Räume und Treffpunkte"),
         "cluster": gettext("%(n)s Räume hier – vergrößern"),
         "phases_layer": gettext("Bauabschnitte"),
+        "search_here": gettext("Hier suchen"),
         # Translators: the language tag for weekdays and dates in the map's popups (English: en-GB).
         "date_locale": gettext("de-DE"),
         "kind_letters": kind_letters(),
         "kind_labels": {code: label(KINDS, code) for code in KINDS},
         "months": list(months), "from_date": from_date, "until_date": until_date,
     }
+
+
+def _bounds(rows: list, near) -> list | None:
+    """[[south, west], [north, east]] around the listed spaces and the place searched near; None for none."""
+    points = [(r.lat, r.lon) for r in rows] + ([(near[1], near[0])] if near and rows else [])
+    if not points:
+        return None
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
 
 def _locate_strings() -> dict:
@@ -69,12 +80,14 @@ def _page_number() -> int:
         return 1
 
 
-def _map(search, error: str | None) -> dict:
-    """The Folium frame of the residents' map; map.js loads the spaces in view from the API."""
-    filters = {} if error else _multi(request.args, drop=("page", "lang", "sort", "limit", "zoom"))
+def _map(search, errors: list, found: list) -> dict:
+    """The Folium frame of the residents' map; map.js loads the spaces in view from the API. After a search the
+    map fits the listed results (and the place searched near)."""
+    filters = {} if errors else _multi(request.args, drop=("page", "lang", "sort", "limit", "zoom"))
     return page_parts(finder_map(
         **map_settings(), locate_strings=_locate_strings(), layers={
             "spaces": url_for("api.points", **filters),
+            "fit": _bounds(found, search.near),
             "space_url": url_for("finder.space", space_id=0)[:-1],  # + id
             "space_query": urlencode(list(MultiDict(filters).items(multi=True))),  # the search, carried on
             "today": today_local().isoformat(),  # the service's day, for "ab Sept. 2027" of planned spaces
@@ -90,26 +103,51 @@ def _map(search, error: str | None) -> dict:
 def index():
     """The map of Hannover with spaces and construction phases, a search form, and the results as a list."""
     now = now_utc()
-    error, status = None, 200
+    errors, status = [], 200
     try:
         search = service.current_search()
-    except BadParameter as err:
-        error, status, search = err.message, 400, SpaceSearch()
+    except BadParameter as err:  # every wrong field at once, each beside its input; no list of "results"
+        errors, status, search = [{"field": f, "message": m} for f, m in err.field_errors], 400, SpaceSearch()
     page = _page_number()
     # The list shows a page; the page says how many there are in all.
-    rows, total = service.search_page(search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    rows, total = ([], 0) if errors else service.search_page(
+        search, now, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     filtered = any(v for k, v in request.args.items(multi=True) if k not in ("page", "lang"))
-    changes = _what_would_help(search, now) if filtered and not error and total == 0 else []
-    today = now.astimezone(BERLIN).date()
+    changes = _what_would_help(search, now) if filtered and not errors and total == 0 else []
     return render_template(
-        "finder/index.html", map=_map(search, error), rows=rows[:PAGE_SIZE], search=search, error=error,
-        args=request.args, quartiers=service.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE,
-        total=total, pages=max(1, -(-total // PAGE_SIZE)), page_size=PAGE_SIZE,
-        page_url=lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
-        filtered=filtered, changes=changes, search_args={} if error else _multi(request.args, drop=("page",)),
-        change_url=lambda change: url_for("finder.index", **_multi(change.args)) + "#liste",
-        period=lambda s: period(s.available_from, s.available_until, today),
-    ), status
+        "finder/index.html", map=_map(search, errors, rows[:PAGE_SIZE] if filtered else []), rows=rows[:PAGE_SIZE],
+        search=search, errors=errors, error_fields={e["field"] for e in errors}, args=request.args,
+        quartiers=service.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE, total=total,
+        pages=max(1, -(-total // PAGE_SIZE)), page_size=PAGE_SIZE, filtered=filtered, changes=changes,
+        active_filters=_active_filters(request.args), **_list_helpers(errors, now)), status
+
+
+def _list_helpers(errors: list, now) -> dict:
+    """What the list's template asks per row: links that keep the search, the period and distance words."""
+    today = now.astimezone(BERLIN).date()
+    return {
+        "page_url": lambda n: url_for("finder.index", **{**_multi(request.args, drop=("page",)), "page": n}),
+        "search_args": {} if errors else _multi(request.args, drop=("page",)),
+        "change_url": lambda change: url_for("finder.index", **_multi(change.args)) + "#treffer",
+        "period": lambda s: period(s.available_from, s.available_until, today),
+        "distance_words": distance_words,
+    }
+
+
+def distance_words(metres: float) -> str:
+    """"≈ 12 Min. zu Fuß · 850 m Luftlinie" (German numbers; km from 1,000 m on): the walk minutes by the same rule
+    as the search's walking distance (geo.walking), so a space found within 15 minutes never says 16."""
+    minutes = max(1, math.ceil(walk_minutes(metres) - 1e-9))
+    if metres < 1000:
+        far = gettext("%(m)s m Luftlinie", m=format_number(round(metres)))
+    else:
+        far = gettext("%(km)s km Luftlinie", km=format_decimal(round(metres / 1000, 1), format="#,##0.0"))
+    return gettext("≈ %(min)s Min. zu Fuß", min=minutes) + " · " + far
+
+
+def _active_filters(args) -> int:
+    """How many filters the search uses (a chosen place counts once), for the "Filter (3)" button."""
+    return len({k for k, v in args.items(multi=True) if v and k not in ("page", "lang", "sort", "lon", "limit")})
 
 
 def _what_would_help(search: SpaceSearch, now) -> list:

@@ -92,13 +92,27 @@ def german_message(errors: list[dict]) -> tuple[str, str | None]:
     return f"{field}: {complaint.format(value=first['input'])}", field
 
 
+def german_messages(errors: list[dict]) -> list[tuple[str | None, str]]:
+    """Every field pydantic found wrong, each with its German sentence: (field, message), the first as
+    german_message chooses it, then one per other field."""
+    message, field = german_message(errors)
+    found = [(field, message)]
+    for error in errors:
+        name = str(error["loc"][0]) if error["loc"] else None
+        if name is not None and name not in {f for f, _ in found}:
+            found.append((name, german_message([error])[0]))
+    return found
+
+
 def checked(model: type[Model], data: Any) -> Model:
-    """`data` validated by `model`; BadParameter (HTTP 400) with a German message naming the field otherwise."""
+    """`data` validated by `model`; BadParameter (HTTP 400) with a German message naming the field otherwise
+    (and `field_errors`: every wrong field at once)."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        message, field = german_message(error.errors(include_url=False))
-        raise BadParameter(message, field=field) from None
+        errors = error.errors(include_url=False)
+        message, field = german_message(errors)
+        raise BadParameter(message, field=field, field_errors=german_messages(errors)) from None
 
 
 class Repeatable:

@@ -186,12 +186,24 @@ def _near(query: SpaceQuery, quartiers) -> dict:
 def parse_search(args, *, today: date, quartiers=None) -> SpaceSearch:
     """A SpaceSearch from request arguments; BadParameter (HTTP 400) with a German message when one is wrong."""
     query = SpaceQuery.from_args(args)
-    day, window = _when(query, today)
-    near = _near(query, quartiers)
+    wrong: list[BadParameter] = []  # the checks that need the parsed parameters, all of them at once
+
+    def asked(check, fallback):
+        try:
+            return check()
+        except BadParameter as error:
+            wrong.append(error)
+            return fallback
+
+    day, window = asked(lambda: _when(query, today), (None, None))
+    near = asked(lambda: _near(query, quartiers), {})
     sort = query.sort or ("distance" if near else "name")
-    if sort == "distance" and not near:
-        raise BadParameter("Nach Entfernung sortieren geht nur mit einem Ort (Quartier oder Klick auf die Karte).",
-                           field="sort")
+    if sort == "distance" and not near and "quartier" not in {e.field for e in wrong}:
+        wrong.append(BadParameter("Nach Entfernung sortieren geht nur mit einem Ort (Quartier oder Klick auf die "
+                                  "Karte).", field="sort"))
+    if wrong:
+        raise BadParameter(wrong[0].message, field=wrong[0].field,
+                           field_errors=[pair for e in wrong for pair in e.field_errors])
     return SpaceSearch(
         day=day, window=window, min_capacity=query.capacity, step_free=query.step_free,
         accessible_wc=query.accessible_wc, equipment=query.equipment, kinds=query.kind, free_of_charge=query.free,

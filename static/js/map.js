@@ -19,6 +19,7 @@
     spaces_layer: "Räume und Treffpunkte",
     cluster: "%(n)s Räume hier – vergrößern",
     phases_layer: "Bauabschnitte",
+    search_here: "Hier suchen",
     date_locale: "de-DE",
     kind_letters: KIND_LETTERS,
     kind_labels: {},
@@ -117,14 +118,22 @@
       .catch(function (err) { console.error("Raumfinder: " + url + " failed", err); if (onError) onError(err); });
   }
 
-  function choosePlace(map, latlng) {
+  // A tap on the map only offers to search there: panning or a stray tap never re-runs the search.
+  function offerPlace(map, latlng) {
     var form = document.querySelector("form.filters");
-    if (!form) return;
-    form.elements.lat.value = latlng.lat.toFixed(5);
-    form.elements.lon.value = latlng.lng.toFixed(5);
-    if (form.elements.quartier) form.elements.quartier.value = "";
-    if (form.elements.sort) form.elements.sort.value = "distance";
-    form.submit();
+    if (!form || !form.elements.lat) return;
+    var box = el("div", null, { "class": "rf-popup rf-here" });
+    var button = el("button", t("search_here"), { type: "button", "class": "search-here" });
+    button.addEventListener("click", function () {
+      form.elements.lat.value = latlng.lat.toFixed(5);
+      form.elements.lon.value = latlng.lng.toFixed(5);
+      if (form.elements.quartier) form.elements.quartier.value = "";
+      if (form.elements.sort) form.elements.sort.value = "distance";
+      form.submit();
+    });
+    box.appendChild(button);
+    L.popup({ autoPan: true }).setLatLng(latlng).setContent(box).openOn(map);
+    button.focus();
   }
 
   function layerNames(cluster, phases) {
@@ -254,14 +263,17 @@
     }
     var timer = null;
     map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(refresh, 250); });
-    map.on("click", function (e) { choosePlace(map, e.latlng); });
+    map.on("click", function (e) { offerPlace(map, e.latlng); });
     load(options.phases, function (data) { phases.addData(data); });
     if (options.near) {
       var here = L.latLng(options.near[1], options.near[0]);
       L.circle(here, { radius: options.radius || 923, color: "#0b5394", weight: 1, fillOpacity: 0.05, interactive: false }).addTo(map);
       L.circleMarker(here, { radius: 6, color: "#000", fillColor: "#f9a825", fillOpacity: 1, interactive: false }).addTo(map);
-      map.setView(here, 14);
+      if (!options.fit) map.setView(here, 14);
     }
+    // After a search the map shows where the listed results are (and the place searched near).
+    if (options.fit) map.fitBounds(options.fit, { padding: [28, 28], maxZoom: 16 });
+    container.setAttribute("data-fit", options.fit ? "1" : "0");
     refresh();
     window.Raumfinder.layers = { spaces: spaces, cluster: cluster, counts: counts, phases: phases, map: map };
     L.control.layers(null, layerNames(shown, phases), { collapsed: true }).addTo(map);

@@ -36,7 +36,7 @@ def test_nothing_found_offers_the_changes_that_find_something(client, demo, demo
     changes = _changes(page)
     assert 0 < len(changes) <= MOST, page
     for href, text, count in changes:
-        assert href.endswith("#liste")
+        assert href.endswith("#treffer")
         assert _total(client.get(href).get_data(as_text=True)) == count, (text, href)
 
 
@@ -59,5 +59,5 @@ def test_a_search_that_finds_something_offers_no_changes(client, demo, demo_cloc
 
 def test_the_search_form_lands_on_the_results(client, demo):
     page = client.get("/").get_data(as_text=True)
-    assert re.search(r'<form class="filters" method="get" action="/#liste"', page)
-    assert 'id="liste" tabindex="-1"' in page
+    assert re.search(r'<form class="filters" id="filters" method="get" action="/#treffer"', page)
+    assert 'id="treffer" tabindex="-1"' in page and 'id="liste" tabindex="-1"' in page

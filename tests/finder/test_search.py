@@ -817,9 +817,31 @@ def test_page_with_a_bad_parameter_is_a_german_400_with_the_form(client, catalog
     response = client.get("/?capacity=abc&kind=hall")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert '<p class="error" role="alert">Personen: „abc“ ist keine ganze Zahl.</p>' in page
+    assert '<a href="#f-capacity">Personen: „abc“ ist keine ganze Zahl.</a>' in page
+    assert re.search(r'name="capacity" id="f-capacity"[^>]*aria-invalid="true"', page)
     assert "Traceback" not in page and "OverflowError" not in page
     assert '<form class="filters"' in page and 'value="abc"' in page  # the form is there to correct it
+    # no rooms listed as "Treffer" under an error: the list asks to correct the search first
+    assert "<strong>Saal</strong>" not in page and "Bitte zuerst die Suche korrigieren." in page
+
+
+def test_every_wrong_search_field_is_named_at_once_on_the_page_and_in_the_api(client, catalogue):
+    """The UX review: capacity=abc and date=08.12.2026 gave only the date's error, one per submit."""
+    query = "capacity=abc&date=08.12.2026&walk=500"
+    page = client.get(f"/?{query}").get_data(as_text=True)
+    summary = page.split('class="error error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "Bitte 3 Angaben korrigieren:" in summary
+    for field in ("f-capacity", "f-date", "f-walk"):
+        assert f'href="#{field}"' in summary and re.search(rf'id="{field}"[^>]*aria-invalid="true"', page), field
+    body = client.get(f"/api/spaces?{query}").get_json()
+    assert {e["field"] for e in body["errors"]} == {"capacity", "date", "walk"}
+    assert body["error"] == body["errors"][0]["message"]
+
+
+def test_a_past_day_and_an_unknown_quartier_are_named_together(client, catalogue, demo_clock):
+    body = client.get("/api/spaces?date=2020-01-07&quartier=Atlantis").get_json()
+    assert [e["field"] for e in body["errors"]] == ["date", "quartier"]
+    assert "schon vorbei" in body["errors"][0]["message"] and "Atlantis" in body["errors"][1]["message"]
 
 
 @pytest.mark.parametrize(("query", "hint"), [
@@ -845,8 +867,8 @@ def test_page_keeps_the_form_values_of_a_good_search(client, catalogue, linden):
     response = client.get(f"/?{query}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert 'name="date" value="2026-12-01"' in page
-    assert 'name="from" value="18:00"' in page and 'name="to" value="20:00"' in page
+    assert re.search(r'name="date" id="f-date" value="2026-12-01"', page)
+    assert 'id="f-from" value="18:00"' in page and 'id="f-to" value="20:00"' in page
     assert re.search(r'name="capacity"[^>]*value="30"', page)
     assert re.search(r'name="walk"[^>]*value="20"', page)
     assert _checked(page, "step_free", "1") and _checked(page, "free", "1")
