@@ -7,12 +7,24 @@ of the spaces it was computed from, and the extent of those spaces. It answers a
 three still hold and the view holds that extent; anything else (filters, a district, a change to any space)
 is computed as before, by the same statement (queries.cluster_spaces). Every worker shares it through the
 database.
+
+With filters (migration 0016) the whole city is counted in two parts. Which spaces match the filters on their
+own columns (capacity, access, equipment, kind, cost) and, for a time window within one local day without a
+DST change nearby, are open throughout its hours of the week, depends only on the spaces: that part is kept in
+map_filtered_counts per key (zoom, filter values, seconds of the week) and version, grouped by grid cell and the
+space's terms (available from/until, days in advance). A request adds the groups whose terms allow its date
+and subtracts the matching spaces a booking or closure takes in its window, read live by index (a few
+thousand at most); a cell left with one space asks which. Anything else (a day without a time, a window across
+midnight or near a DST change, one that has begun, a walk, a district) is computed as before.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import (
     BigInteger,
@@ -20,24 +32,52 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    DateTime,
     Float,
+    Integer,
+    Select,
     SmallInteger,
     Table,
     Text,
     and_,
+    bindparam,
+    case,
+    delete,
+    exists,
     func,
+    literal_column,
+    or_,
     select,
     true,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from geo.crs import MERCATOR_RADIUS_M, WGS84
 from spaces.clock import BERLIN
 from spaces.db import db
-from spaces.finder.queries import cluster_spaces, not_expired, only_a_view
+from spaces.finder.queries import (
+    BoundWindow,
+    _attribute_filters,
+    _search_shape,
+    _within_terms,
+    closed_in,
+    cluster_collection,
+    cluster_shape,
+    cluster_spaces,
+    cluster_values,
+    free_throughout,
+    grid_cell,
+    not_expired,
+    only_a_view,
+    taken_in,
+    week_open_covers,
+)
 from spaces.finder.search import SpaceSearch
-from spaces.models import Space
+from spaces.models import MERCATOR_X_FACTOR, Space
 
 log = logging.getLogger("raumfinder.map_cache")
 
@@ -58,6 +98,27 @@ map_counts = Table(
     Column("geojson", Text, nullable=False),
 )
 
+# The part of the filtered counts that changes rarely (migration 0016): one row per key, one array element per
+# group of spaces (grid cell x terms), the arrays in step.
+map_filtered_counts = Table(
+    "map_filtered_counts", db.metadata,
+    Column("key", Text, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("cx", ARRAY(Float), nullable=False),
+    Column("cy", ARRAY(Float), nullable=False),
+    Column("available_from", ARRAY(Date), nullable=False),
+    Column("available_until", ARRAY(Date), nullable=False),
+    Column("max_days_in_advance", ARRAY(Integer), nullable=False),
+    Column("n", ARRAY(Integer), nullable=False),
+    Column("sum_lon", ARRAY(Float), nullable=False),
+    Column("sum_lat", ARRAY(Float), nullable=False),
+    Column("min_id", ARRAY(Integer), nullable=False),
+)
+KEPT_KEYS = 200  # at most this many filter combinations are kept (the newest stored)
+_GROUP_COLUMNS = ("cx", "cy", "available_from", "available_until", "max_days_in_advance", "n", "sum_lon",
+                  "sum_lat", "min_id")
+
 
 def _holds(bbox, west, south, east, north) -> bool:
     """The view (min_lon, min_lat, max_lon, max_lat) holds the extent, edges included."""
@@ -72,7 +133,7 @@ def counts(search: SpaceSearch, *, now: datetime, zoom: int) -> str:
         return session.execute(cluster_spaces(search, now=now, zoom=zoom)).scalar_one()
 
     if not only_a_view(search):
-        return computed()
+        return _filtered(search, now=now, zoom=zoom, computed=computed)
     today = now.astimezone(BERLIN).date()
     v = spaces_version.c
     # The version first: a change after this read makes whatever is computed below a version too old to serve.
@@ -81,15 +142,163 @@ def counts(search: SpaceSearch, *, now: datetime, zoom: int) -> str:
         .select_from(spaces_version.outerjoin(map_counts, and_(
             map_counts.c.zoom == zoom, map_counts.c.day == today, map_counts.c.version == v.n)))
     ).one()
-    extent = (state.west, state.south, state.east, state.north) if state.extent_day == today else _extent(
-        state.n, today)
-    if extent is None or not _holds(search.bbox, *extent):  # a district: some spaces are outside the view
+    if not _view_holds_every_space(search.bbox, state, today):  # a district: some spaces are outside the view
         return computed()
     if state.geojson is not None:
         return state.geojson
     geojson = computed()
     _keep(zoom, today, state.n, geojson)
     return geojson
+
+
+def _view_holds_every_space(bbox, state, today) -> bool:
+    """The view holds every space open today or later (state: a row of spaces_version)."""
+    extent = (state.west, state.south, state.east, state.north) if state.extent_day == today else _extent(
+        state.n, today)
+    return extent is not None and _holds(bbox, *extent)
+
+
+def _filtered(search: SpaceSearch, *, now: datetime, zoom: int, computed) -> str:
+    """The counts of a search with filters: from the kept part and the live bookings and closures where the
+    split covers the search and the view holds every space, else computed."""
+    shape, values = _search_shape(search, now)
+    key = _kept_key(shape, values, zoom, now)
+    if key is None:
+        return computed()
+    today = now.astimezone(BERLIN).date()
+    v, k = spaces_version.c, map_filtered_counts.c
+    kept = exists().where(k.key == key, k.version == v.n)
+    state = db.session.execute(
+        select(v.n, v.extent_day, v.west, v.south, v.east, v.north, kept.label("kept"))).one()
+    if not _view_holds_every_space(search.bbox, state, today):
+        return computed()
+    part = _part(cluster_shape(shape))
+    values |= cluster_values(zoom) | {"kept_key": key}
+    if not state.kept:
+        insert_part, names = _kept_part(part)
+        if not _store((_forget_old(), {}), (insert_part, {name: values[name] for name in names if name in values})):
+            return computed()
+    geojson = db.session.execute(_from_kept(cluster_shape(shape)).params(values)).scalar_one_or_none()
+    return computed() if geojson is None else geojson  # None: the spaces changed since (kept for an older version)
+
+
+def _part(shape: tuple) -> tuple:
+    """What the kept part depends on of a search's shape: when (window or any) and the attribute filters."""
+    when, capacity, step_free, accessible_wc, equipment, kinds, free = shape[:7]
+    return when, capacity, step_free, accessible_wc, equipment, kinds, free
+
+
+def _kept_key(shape: tuple, values: dict, zoom: int, now: datetime) -> str | None:
+    """The key of the kept part for this search, or None when the split does not cover it."""
+    when, capacity, step_free, accessible_wc, equipment, kinds, free, bbox, near, _sort = shape
+    if not bbox or near or when not in ("window", "any"):
+        return None
+    week = None
+    if when == "window":
+        # Within one local day without a DST change nearby, and not begun (then nothing is free: computed).
+        if not values["w_in_week"] or values["w_start"] < now:
+            return None
+        week = [values["w_week_start"], values["w_week_end"]]
+    return json.dumps([zoom, when, values.get("capacity") if capacity else None, step_free, accessible_wc,
+                       sorted(set(values.get("equipment", ()))), sorted(set(values.get("kinds", ()))), free, week])
+
+
+def _attributes(part: tuple) -> list:
+    """The criteria of the kept part on a space's own columns (as the search states them, no view)."""
+    when, capacity, step_free, accessible_wc, equipment, kinds, free = part
+    criteria = _attribute_filters(capacity, step_free, accessible_wc, equipment, kinds, free, False)
+    if when == "window":
+        criteria.append(week_open_covers(BoundWindow("w")))
+    return criteria
+
+
+@lru_cache(maxsize=128)
+def _kept_part(part: tuple) -> tuple:
+    """INSERT: the spaces matching the kept part, grouped by grid cell and terms, as one row of arrays for the key
+    (bind `kept_key`) at the version of the same snapshot; and the names of its bind parameters."""
+    cx, cy = grid_cell()
+    terms = (Space.available_from, Space.available_until, Space.max_days_in_advance)
+    groups = (select(cx.label("cx"), cy.label("cy"), *terms, func.count().label("n"),
+                     func.sum(func.ST_X(Space.location)).label("sum_lon"),
+                     func.sum(func.ST_Y(Space.location)).label("sum_lat"), func.min(Space.id).label("min_id"))
+              .where(*_attributes(part)).group_by(cx, cy, *terms).subquery("groups"))
+    row = select(bindparam("kept_key", type_=Text()), select(spaces_version.c.n).scalar_subquery(),
+                 *(func.coalesce(func.array_agg(groups.c[name]), literal_column("'{}'")) for name in _GROUP_COLUMNS))
+    statement = insert(map_filtered_counts).from_select(["key", "version", *_GROUP_COLUMNS], row)
+    kept = map_filtered_counts.c
+    statement = statement.on_conflict_do_update(
+        index_elements=[kept.key],
+        set_={name: statement.excluded[name] for name in ("version", "stored_at", *_GROUP_COLUMNS)},
+        where=kept.version <= statement.excluded.version)
+    return statement, tuple(statement.compile(dialect=postgresql.dialect()).params)
+
+
+def _forget_old():
+    """DELETE what is kept for an older version of the spaces, and all but the newest KEPT_KEYS."""
+    kept = map_filtered_counts.c
+    newest = select(kept.key).order_by(kept.stored_at.desc()).limit(KEPT_KEYS - 1)
+    return delete(map_filtered_counts).where(or_(
+        kept.version < select(spaces_version.c.n).scalar_subquery(), kept.key.not_in(newest)))
+
+
+def _cell_envelope(cx, cy):
+    """SQL: the WGS84 box of grid cell (cx, cy), a little larger (for the index; the cell decides exactly)."""
+    cell = bindparam("cell", type_=Float())
+    margin = 1e-6
+
+    def lon(x):
+        return x / literal_column(MERCATOR_X_FACTOR)
+
+    def lat(y):
+        return func.degrees(2 * func.atan(func.exp(y / MERCATOR_RADIUS_M)) - math.pi / 2)
+
+    return func.ST_MakeEnvelope(lon(cx * cell) - margin, lat(cy * cell) - margin,
+                                lon((cx + 1) * cell) + margin, lat((cy + 1) * cell) + margin, WGS84)
+
+
+@lru_cache(maxsize=128)
+def _from_kept(shape: tuple) -> Select:
+    """The map's counts from the kept part (bind `kept_key`, at the current version; no row when none is kept) less
+    the matching spaces taken by a booking or closure in the window, as cluster_spaces answers them."""
+    part = _part(shape)
+    when = part[0]
+    k = map_filtered_counts.c
+    version = select(spaces_version.c.n).scalar_subquery()
+    this = and_(k.key == bindparam("kept_key", type_=Text()), k.version == version)
+    groups = select(*(func.unnest(k[name]).label(name) for name in _GROUP_COLUMNS)).where(this).subquery("groups")
+    g = groups.c
+    if when == "window":
+        w = BoundWindow("w")
+        terms = _within_terms(w, g.available_from, g.available_until, g.max_days_in_advance)
+    else:
+        terms = not_expired(bindparam("today", type_=Date()), g.available_until)
+    live = (select(g.cx, g.cy, func.sum(g.n).label("n"), func.sum(g.sum_lon).label("lon"),
+                   func.sum(g.sum_lat).label("lat"), func.min(g.min_id).label("id"))
+            .where(terms).group_by(g.cx, g.cy).subquery("live"))
+    if when != "window":
+        cells = select(live.c.cx, live.c.cy, live.c.n, (live.c.lon / live.c.n).label("lon"),
+                       (live.c.lat / live.c.n).label("lat"), live.c.id).subquery("cells")
+        return cluster_collection(cells).having(exists().where(this))
+    cx, cy = grid_cell()
+    # The matching spaces a booking or closure takes: read through the index of their time, a few thousand.
+    taken = union_all(taken_in(w.start, w.end), closed_in(w.start, w.end))
+    gone = (select(cx.label("cx"), cy.label("cy"), func.count().label("n"),
+                   func.sum(func.ST_X(Space.location)).label("lon"), func.sum(func.ST_Y(Space.location)).label("lat"))
+            .where(Space.id.in_(taken), *_attributes(part), _within_terms(w))
+            .group_by(cx, cy).subquery("gone"))
+    n = live.c.n - func.coalesce(gone.c.n, 0)
+    # A cell left with one space after some were taken: which one, asked of that cell alone.
+    single = (select(func.min(Space.id))
+              .where(cx == live.c.cx, cy == live.c.cy, Space.location.op("&&")(_cell_envelope(live.c.cx, live.c.cy)),
+                     *_attributes(part), free_throughout(w))
+              .scalar_subquery())
+    cells = (select(live.c.cx, live.c.cy, n.label("n"),
+                    ((live.c.lon - func.coalesce(gone.c.lon, 0)) / n).label("lon"),
+                    ((live.c.lat - func.coalesce(gone.c.lat, 0)) / n).label("lat"),
+                    case((gone.c.n.is_(None), live.c.id), (n == 1, single), else_=None).label("id"))
+             .select_from(live.outerjoin(gone, and_(gone.c.cx == live.c.cx, gone.c.cy == live.c.cy)))
+             .where(n > 0).subquery("cells"))
+    return cluster_collection(cells).having(exists().where(this))
 
 
 def _extent(version: int, today) -> tuple | None:
@@ -114,12 +323,16 @@ def _keep(zoom: int, day, version: int, geojson: str) -> None:
     _store(insert(map_counts).values(**values).on_conflict_do_update(index_elements=[map_counts.c.zoom], set_=values))
 
 
-def _store(statement) -> None:
-    """Write what the request learnt (it has written nothing else); failing to, e.g. on a read-only replica, or
-    because another request holds the row, only logs."""
+def _store(*statements) -> bool:
+    """Write what the request learnt (it has written nothing else), in one transaction (each a statement, or a
+    statement and its parameters); failing to, e.g. on a read-only replica, or because another request holds
+    the row, only logs. True when written."""
     try:
-        db.session.execute(statement)
+        for statement in statements:
+            db.session.execute(*statement) if isinstance(statement, tuple) else db.session.execute(statement)
         db.session.commit()
     except SQLAlchemyError as error:
         db.session.rollback()
         log.warning("Kartenzahlen nicht gespeichert: %s", error)
+        return False
+    return True

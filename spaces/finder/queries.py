@@ -72,9 +72,10 @@ def spaces_with_place() -> Select:
     )
 
 
-def not_expired(day: date) -> ColumnElement[bool]:
-    """Criterion: the space is open on `day` or will open later (closed temporary spaces are left out)."""
-    return or_(Space.available_until.is_(None), Space.available_until >= day)
+def not_expired(day: date, available_until=Space.available_until) -> ColumnElement[bool]:
+    """Criterion: the space is open on `day` or will open later (closed temporary spaces are left out); of the
+    space's column, or of the same term kept elsewhere (the map's kept counts)."""
+    return or_(available_until.is_(None), available_until >= day)
 
 
 # ----------------------------------------------------------------------------- free time in SQL
@@ -178,12 +179,14 @@ def openings_between(w: BoundWindow):
     )
 
 
-def _within_terms(w: BoundWindow) -> ColumnElement[bool]:
-    """SQL (rules 5b and 5c): the window's local days lie in the space's period and advance window."""
+def _within_terms(w: BoundWindow, available_from=Space.available_from, available_until=Space.available_until,
+                  max_days_in_advance=Space.max_days_in_advance) -> ColumnElement[bool]:
+    """SQL (rules 5b and 5c): the window's local days lie in the space's period and advance window (the space's
+    columns, or the same terms kept elsewhere: the map's kept counts, map_cache._from_kept)."""
     return and_(
-        or_(Space.available_from.is_(None), Space.available_from <= w.first_day),
-        or_(Space.available_until.is_(None), Space.available_until >= w.last_day),
-        or_(Space.max_days_in_advance.is_(None), w.last_day - w.today <= Space.max_days_in_advance),
+        or_(available_from.is_(None), available_from <= w.first_day),
+        or_(available_until.is_(None), available_until >= w.last_day),
+        or_(max_days_in_advance.is_(None), w.last_day - w.today <= max_days_in_advance),
     )
 
 
@@ -214,9 +217,14 @@ def no_booking_during(start, end) -> ColumnElement[bool]:
     return Space.id.not_in(taken_in(start, end))
 
 
+def closed_in(start, end) -> Select:
+    """The spaces with a closure overlapping [start, end) (each once or more)."""
+    return select(Closure.space_id).where(Closure.during.op("&&")(_during(start, end)))
+
+
 def no_closure_during(start, end) -> ColumnElement[bool]:
     """Criterion (rule 5e): the space is not closed during [start, end)."""
-    return Space.id.not_in(select(Closure.space_id).where(Closure.during.op("&&")(_during(start, end))))
+    return Space.id.not_in(closed_in(start, end))
 
 
 def open_throughout(w: BoundWindow) -> ColumnElement[bool]:
@@ -226,9 +234,13 @@ def open_throughout(w: BoundWindow) -> ColumnElement[bool]:
     is compared with spaces.week_open (the weekly hours in seconds of the week, kept by a trigger; migration
     0012) on the row itself. Other windows build the openings of their days (openings_between).
     """
-    in_week = Space.week_open.op("@>", is_comparison=True)(func.int4range(w.week_start, w.week_end))
-    return case((w.in_week, in_week),
+    return case((w.in_week, week_open_covers(w)),
                 else_=func.coalesce(openings_between(w).op("@>")(_during(w.start, w.end)), False))
+
+
+def week_open_covers(w: BoundWindow) -> ColumnElement[bool]:
+    """Criterion (rule 5a for a window in_week): its seconds of the week lie within the space's weekly hours."""
+    return Space.week_open.op("@>", is_comparison=True)(func.int4range(w.week_start, w.week_end))
 
 
 def free_throughout(w: BoundWindow) -> ColumnElement[bool]:
@@ -527,27 +539,48 @@ def cluster_spaces(search, *, now: datetime, zoom: int) -> Select:
     move spaces between clusters; a cluster's point is the mean of its spaces. A cell with one space names it.
     """
     shape, values = _search_shape(search, now)
-    values |= {"cell": grid_cell_m(zoom, CLUSTER_PIXELS), "zoom": zoom}
-    return _cluster_statement(shape[:-1] + ("name",)).params(values)
+    return _cluster_statement(cluster_shape(shape)).params(values | cluster_values(zoom))
+
+
+def cluster_shape(shape: tuple) -> tuple:
+    """The shape of a search as the map's counts ask it (the order of a list plays no part)."""
+    return shape[:-1] + ("name",)
+
+
+def cluster_values(zoom: int) -> dict:
+    """The bind values of the grid at `zoom` (bind parameters `cell` and `zoom`)."""
+    return {"cell": grid_cell_m(zoom, CLUSTER_PIXELS), "zoom": zoom}
+
+
+def grid_cell() -> tuple:
+    """SQL: the space's grid cell (x, y) at the bound cell size, from the stored Web-Mercator metres."""
+    cell = bindparam("cell", type_=Float())
+    return func.floor(Space.map_x / cell), func.floor(Space.map_y / cell)
 
 
 @lru_cache(maxsize=256)
 def _cluster_statement(shape: tuple) -> Select:
-    cell = bindparam("cell", type_=Float())
     # spaces.map_x/map_y: EPSG:3857 metres stored with the row (migration 0012), not computed per request.
     # Grouped in the matching query itself: joined back to spaces by id, PostgreSQL read the city twice.
+    cx, cy = grid_cell()
     found = (_matching(shape)[0]
-             .add_columns(func.floor(Space.map_x / cell).label("cx"), func.floor(Space.map_y / cell).label("cy"),
+             .add_columns(cx.label("cx"), cy.label("cy"),
                           func.ST_X(Space.location).label("lon"), func.ST_Y(Space.location).label("lat"))
              .subquery("found"))
-    cells = (select(func.count().label("n"), func.avg(found.c.lon).label("lon"), func.avg(found.c.lat).label("lat"),
-                    func.min(found.c.id).label("id"))
+    cells = (select(found.c.cx, found.c.cy, func.count().label("n"), func.avg(found.c.lon).label("lon"),
+                    func.avg(found.c.lat).label("lat"), func.min(found.c.id).label("id"))
              .group_by(found.c.cx, found.c.cy)
              .subquery("cells"))
+    return cluster_collection(cells)
 
+
+def cluster_collection(cells) -> Select:
+    """The map's counts as one row of GeoJSON text, from `cells` (cx, cy, n, lon, lat and id, the space of a
+    cell with n == 1). Cells in a fixed order: most spaces first, then west to east, south to north."""
     def rounded(column):
         return func.round(cast(column, postgresql.NUMERIC), 6)
 
+    cell = bindparam("cell", type_=Float())
     feature = func.json_build_object(
         "type", "Feature",
         "geometry", func.json_build_object("type", "Point", "coordinates",
@@ -559,8 +592,9 @@ def _cluster_statement(shape: tuple) -> Select:
         "zoom", bindparam("zoom", type_=Integer()),
         "cell_m", func.round(cast(cell, postgresql.NUMERIC), 1),
         "total", func.coalesce(func.sum(cells.c.n), 0),
-        "features", func.coalesce(func.json_agg(aggregate_order_by(feature, cells.c.n.desc(), cells.c.id)),
-                                  literal_column("'[]'::json")))
+        "features", func.coalesce(
+            func.json_agg(aggregate_order_by(feature, cells.c.n.desc(), cells.c.cx, cells.c.cy)),
+            literal_column("'[]'::json")))
     return select(cast(collection, String()).label("geojson")).select_from(cells)
 
 

@@ -48,7 +48,7 @@ def test_it_is_not_served_on_another_day_or_for_a_view_without_every_space(clien
     assert [row.zoom for row in _kept(session)] == [11]  # a view without every space is not kept
 
 
-def test_filters_are_always_counted(client, session, demo, demo_clock):
+def test_filters_are_never_answered_with_the_counts_of_everything(client, session, demo, demo_clock):
     client.get(CITY)
     _plant(session)
     for query in ("&capacity=40", "&step_free=1", "&kind=hall", "&free=1", "&equipment=kitchen",
