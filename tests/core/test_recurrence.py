@@ -441,3 +441,32 @@ def test_weekly_series_keep_wall_clock_time(series):
         assert abs(m.duration - wall_duration) <= H
         assert m.start.tzinfo is UTC
     assert meetings == sorted(meetings)
+
+
+# ----------------------------------------------------------------------------- dates left out (public holidays)
+
+
+def test_a_count_with_skipped_dates_still_gives_that_many_meetings():
+    from spaces.core.recurrence import series_dates
+
+    fridays = SeriesRequest(first_day=date(2026, 12, 18), starts=time(18), ends=time(20), frequency=Frequency.WEEKLY,
+                            count=4)
+    holidays = {date(2026, 12, 25), date(2027, 1, 1)}
+    assert series_dates(fridays, holidays) == (
+        [date(2026, 12, 18), date(2027, 1, 8), date(2027, 1, 15), date(2027, 1, 22)],
+        [date(2026, 12, 25), date(2027, 1, 1)])
+    assert len(expand(fridays, skip=holidays)) == 4
+    assert describe(fridays, holidays).endswith("(4 Termine, ohne 2 Feiertage)")
+    until = SeriesRequest(first_day=date(2026, 12, 18), starts=time(18), ends=time(20), frequency=Frequency.WEEKLY,
+                          until=date(2027, 1, 1))
+    assert series_dates(until, holidays) == ([date(2026, 12, 18)], [date(2026, 12, 25), date(2027, 1, 1)])
+    assert series_dates(until) == ([date(2026, 12, 18), date(2026, 12, 25), date(2027, 1, 1)], [])
+
+
+def test_niedersachsen_holidays_from_the_library():
+    from spaces.core import holidays
+
+    found = holidays.between(date(2027, 3, 1), date(2027, 12, 31))
+    assert found[date(2027, 3, 29)] == "Ostermontag"
+    assert found[date(2027, 10, 31)] == "Reformationstag"  # a holiday in Niedersachsen since 2018
+    assert date(2027, 1, 6) not in found and date(2027, 11, 1) not in found  # Heilige Drei Könige, Allerheiligen: not here
