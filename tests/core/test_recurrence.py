@@ -469,4 +469,4 @@ def test_niedersachsen_holidays_from_the_library():
     found = holidays.between(date(2027, 3, 1), date(2027, 12, 31))
     assert found[date(2027, 3, 29)] == "Ostermontag"
     assert found[date(2027, 10, 31)] == "Reformationstag"  # a holiday in Niedersachsen since 2018
-    assert date(2027, 1, 6) not in found and date(2027, 11, 1) not in found  # Heilige Drei Könige, Allerheiligen: not here
+    assert date(2027, 1, 6) not in found and date(2027, 11, 1) not in found  # not holidays in Niedersachsen
