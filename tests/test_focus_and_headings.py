@@ -25,7 +25,7 @@ def _rgb(css: str) -> tuple[int, int, int]:
     return r, g, b
 
 
-@pytest.mark.parametrize("path, selector", [("/", "form.filters button[type=submit]"), ("/", "a"),
+@pytest.mark.parametrize("path, selector", [("/", "button.filter-toggle"), ("/", "a"),
                                             ("/anmelden", "input[name=email]")])
 def test_the_focus_ring_has_at_least_3_to_1_against_the_page(live_server, page, path, selector):
     page.goto(live_server.url + path)

@@ -370,6 +370,13 @@ Position = Annotated[list[float], Field(min_length=2, max_length=2,
                                         description="[longitude, latitude] in WGS84 (EPSG:4326).")]
 
 
+class FieldError(BaseModel):
+    """One wrong parameter and what is wrong with it."""
+
+    field: str | None = Field(description="The parameter, as the client sent it.")
+    message: str = Field(description="What is wrong, in German.")
+
+
 class Error(BaseModel):
     """An error: a German message and, for domain errors, a stable code."""
 
@@ -378,6 +385,8 @@ class Error(BaseModel):
 
     error: str = Field(description="What went wrong, in German.")
     code: str | None = Field(None, description="A stable code for clients (domain errors).")
+    errors: list[FieldError] | None = Field(
+        None, description="When more than one parameter is wrong: every one of them (the first is `error`).")
 
 
 class Interval(BaseModel):

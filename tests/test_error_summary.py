@@ -1,0 +1,41 @@
+"""A form sent with errors names every error at once at the top of the page, each linked to its field, and the
+summary takes the focus (base.html, _forms.html error_summary, static/js/forms.js)."""
+
+import re
+
+import pytest
+from factories import csrf_of
+
+
+def _summary(html: str) -> str:
+    found = re.search(r'<div class="error error-summary" role="alert" tabindex="-1".*?</div>', html, re.S)
+    assert found, "no error summary"
+    return found.group(0)
+
+
+def test_every_missing_field_is_listed_once_with_a_link(client, session):
+    form = client.get("/registrieren")
+    page = client.post("/registrieren", data={"csrf_token": csrf_of(form), "email": "", "display_name": "",
+                                              "password": "", "confirm": "x"}).get_data(as_text=True)
+    summary = _summary(page)
+    links = re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary)
+    assert [field for field, _ in links] == ["email", "display_name", "password", "confirm"], links
+    assert "Bitte 4 Angaben prüfen:" in summary
+    for field, _ in links:  # each link leads to an input of that id, marked invalid
+        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', page), field
+    assert page.index("error-summary") < page.index("<h1")  # before the title: the first thing read
+
+
+def test_a_page_without_errors_has_no_summary(client, session):
+    assert "error-summary" not in client.get("/registrieren").get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_the_summary_takes_the_focus_and_its_links_lead_to_the_fields(live_server, page):
+    page.goto(live_server.url + "/registrieren")
+    page.evaluate("document.querySelector('main form').noValidate = true")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    page.click(".error-summary a[href='#password']")
+    assert page.evaluate("document.activeElement.id") == "password"
