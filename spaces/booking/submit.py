@@ -70,7 +70,8 @@ def _ok(form: BookingForm, *names: str) -> bool:
 
 def recurrence_of(form: BookingForm) -> SeriesRequest | None:
     """The series the form describes, or None with every problem of its shape on its field."""
-    frequency = Frequency(form.frequency.data or "once")
+    known = form.frequency.data in {f.value for f in Frequency} and not form.frequency.errors
+    frequency = Frequency(form.frequency.data) if known else Frequency.ONCE  # an unknown one: its field says so
     fold = int(form.fold.data) if form.fold.data in ("0", "1") else None
     day = form.day.data if _ok(form, "day") else today_local()
     times_ok = _ok(form, "starts", "ends")
@@ -130,10 +131,9 @@ def show_problems(session: Session, form: BookingForm, space: Space, organisatio
 def _rule_check_only(session: Session, form: BookingForm, space: Space, organisation: Organisation | None,
                      state: Submission, skip_holidays: bool) -> None:
     """With some field wrong, still the space's rules for what was filled in (past date, opening hours …)."""
-    if form.day.data is not None and not form.day.errors and form.day.data < today_local():
-        _add(form, "day", gettext("Dieser Tag liegt in der Vergangenheit."))
-        return
-    if organisation is None or not _ok(form, "day", "starts", "ends") or form.ends.errors:
+    if organisation is None or not _ok(form, "day", "starts", "ends"):
+        if _ok(form, "day") and form.day.data < today_local():  # no slot to check, but the day alone is wrong
+            _add(form, "day", gettext("Dieser Tag liegt in der Vergangenheit."))
         return
     try:
         once = SeriesRequest(first_day=form.day.data, starts=form.starts.data, ends=form.ends.data,
