@@ -73,6 +73,11 @@ def finder_map(*, center, zoom, tile_url, attribution, layers: dict, static_url:
         strings={**LOCATE_STRINGS, **(locate_strings or {})},
         flyTo=True,
         keepCurrentZoomLevel=False,
+        # Close enough to see the rooms around, not the maximum zoom (where no room is in view); once found,
+        # static/js/map.js offers to search there.
+        locateOptions={"maxZoom": 15, "watch": False},
+        icon="rf-locate-icon",
+        iconLoading="rf-locate-icon rf-locating",
     ).add_to(m)
     ApiLayers(layers, attach).add_to(m)
     return m

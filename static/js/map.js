@@ -264,6 +264,8 @@
     var timer = null;
     map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(refresh, 250); });
     map.on("click", function (e) { offerPlace(map, e.latlng); });
+    // "Wo bin ich?": found, the map offers to search around that place, as a tap does.
+    map.on("locationfound", function (e) { offerPlace(map, e.latlng); });
     load(options.phases, function (data) { phases.addData(data); });
     if (options.near) {
       var here = L.latLng(options.near[1], options.near[0]);

@@ -43,10 +43,13 @@ def test_a_phone_search_from_map_to_booking_form_keeps_its_context(live_server, 
     assert not page.is_visible("form.filters input[name=capacity]")
     toggle = page.locator("button.filter-toggle")
     assert toggle.get_attribute("aria-expanded") == "false"
+    page.wait_for_selector(".folium-map[data-loaded='1']", timeout=15_000)
+    page.screenshot(path=f"{artifacts_dir}/resident-phone-start.png")
 
     toggle.click()  # the panel opens over the map, focus in it
     assert toggle.get_attribute("aria-expanded") == "true" and page.is_visible("input[name=capacity]")
     assert page.evaluate("document.activeElement.name") == "date"
+    page.screenshot(path=f"{artifacts_dir}/resident-phone-filters.png")
     page.keyboard.press("Escape")  # and closes again, focus back on its button
     assert not page.is_visible("input[name=capacity]")
     assert page.evaluate("document.activeElement.classList.contains('filter-toggle')")
