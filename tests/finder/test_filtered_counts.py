@@ -175,3 +175,13 @@ def test_filter_values_in_any_order_share_one_kept_part(client, session, city):
     client.get(CITY + "&zoom=12&equipment=kitchen&equipment=wifi&kind=room&kind=hall&date=2026-12-18"
                "&from=18:00&to=20:00")  # a Friday
     assert len(_kept_keys(session)) == 2
+
+
+def test_a_kept_part_that_cannot_be_written_still_answers(client, session, city, monkeypatch):
+    """Writing from a GET may fail (a read-only replica, a lock): the request answers computed, keeps nothing."""
+    session.commit()  # the city stays when the failed write rolls back
+    failing = text("INSERT INTO map_filtered_counts (key) VALUES ('no arrays')")  # NOT NULL: refused
+    monkeypatch.setattr(map_cache, "_kept_part", lambda part: (failing, ()))
+    served, computed = _both(client, monkeypatch, "&zoom=11&capacity=10&date=2026-11-26&from=18:00&to=20:00")
+    assert served == computed and served["total"] > 0
+    assert _kept_keys(session) == []
