@@ -6,6 +6,10 @@ accounts.manages) for that organisation's spaces, QM admins for all. Every view 
 someone does not manage is "not found" (404), so nothing about it leaks; the list is refused (403) to
 those who manage nothing.
 
+The members of an organisation ("Mitglieder", /organisationen/<id>/mitglieder) are in the hands of its admins
+and the QM admins (spaces/manage/members.py): they appoint space managers and admins and remove members; anyone
+else is refused (403), and the last admin of an organisation stays (409).
+
 Everything a person types is checked by the forms (spaces/manage/forms.py), with German messages on the
 form (HTTP 422), before spaces/manage/service.py writes anything; the database constraints are the last
 guard, not the first. Every change is kept in the audit log.
