@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from flask_babel import format_date, format_decimal, format_time, get_locale, gettext
+from flask_babel import format_date, format_decimal, format_percent, format_time, get_locale, gettext
 
 from spaces.clock import BERLIN
 
@@ -71,5 +71,15 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
     return format_decimal(round(float(value), digits) if digits else round(float(value)), pattern)
 
 
+def percent(value: float | None) -> str:
+    """A share as a whole percentage with the visitor's spacing: 75 % (German), 75% (English)."""
+    return "–" if value is None else format_percent(round(float(value), 2))
+
+
+def quarter(value: date) -> str:
+    """A calendar quarter by its first day: '2. Quartal 2027' (German), 'Q2 2027' (English)."""
+    return gettext("%(q)s. Quartal %(y)s", q=(value.month - 1) // 3 + 1, y=value.year)
+
+
 FILTERS = {"date": local_date, "time": local_time, "datetime": local_datetime, "weekday": weekday,
-           "month": month, "number": number, "slot": slot}
+           "month": month, "number": number, "slot": slot, "percent": percent, "quarter": quarter}

@@ -99,6 +99,8 @@ __all__ = [
     "quarters",
     "residents_at",
     "space_input_from_wgs84",
+    "WholeMeasures",
+    "whole_measures",
 ]
 
 SIGNAL_KINDS = ("unmet_need", "declined_request")
@@ -410,6 +412,52 @@ def gap_report(
                 )
             )
     return rows
+
+
+# --- as a reader counts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WholeMeasures:
+    """One report row as printed: whole people, whole m² and whole seats, each gap the difference of the
+    printed numbers (so a row adds up), and the reachable share of the area in whole percent, rounded down."""
+
+    residents: int
+    demand_m2: int
+    supply_m2: int
+    gap_m2: int  # > 0: floor space missing
+    demand_seats: int
+    supply_seats: int
+    gap_seats: int  # > 0: seats missing
+    coverage: float  # 0..1 in whole percent, never rounded up to 100 %
+
+    @property
+    def enough_space(self) -> bool:
+        return self.gap_m2 <= 0
+
+    @property
+    def enough_seats(self) -> bool:
+        return self.gap_seats <= 0
+
+    @property
+    def all_reachable(self) -> bool:
+        return self.coverage >= 1.0
+
+
+def _half_up(value: float) -> int:
+    return int(Decimal(repr(value)).to_integral_value(ROUND_HALF_UP))
+
+
+def whole_measures(row: PhaseQuarter) -> WholeMeasures:
+    """A row in whole numbers as the reader should see it: m² rounded half up; seats needed rounded up (124.2
+    seats needed are 125 chairs) and seats offered rounded down (a share of a chair seats nobody); the area
+    within walking reach in whole percent rounded down, so 99.6 % never reads as "100 %"."""
+    demand_m2, supply_m2 = _half_up(row.demand_m2), _half_up(row.supply_m2)
+    demand_seats = math.ceil(round(row.demand_seats, 6))
+    supply_seats = math.floor(round(row.supply_seats, 6))
+    coverage = math.floor(round(row.coverage * 100, 6)) / 100
+    return WholeMeasures(_half_up(row.residents), demand_m2, supply_m2, demand_m2 - supply_m2, demand_seats,
+                         supply_seats, demand_seats - supply_seats, coverage)
 
 
 # --- residents of a phase ----------------------------------------------------------------------

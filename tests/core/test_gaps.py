@@ -491,3 +491,18 @@ def test_residents_when_full_is_one_rule_in_whole_people(expected, homes, person
     from spaces.core.gaps import residents_when_full
 
     assert residents_when_full(expected, homes, persons) == residents
+
+
+def test_whole_measures_round_seats_up_for_need_down_for_supply_and_never_show_a_false_100_percent():
+    from spaces.core.gaps import PhaseQuarter, whole_measures
+
+    row = PhaseQuarter(phase_id=1, quarter_start=date(2027, 1, 1), residents=1234.0, demand_m2=185.1,
+                       demand_seats=74.04, supply_m2=100.4, supply_seats=49.9, gap_m2=84.7, gap_seats=24.14,
+                       coverage=0.996, counted_spaces=(7,), signals=0)
+    w = whole_measures(row)
+    assert (w.residents, w.demand_m2, w.supply_m2, w.gap_m2) == (1234, 185, 100, 85)
+    assert (w.demand_seats, w.supply_seats, w.gap_seats) == (75, 49, 26)  # 74.04 → 75 chairs; 49.9 → 49
+    assert w.coverage == 0.99 and not w.all_reachable and not w.enough_space and not w.enough_seats
+    exact = whole_measures(PhaseQuarter(1, date(2027, 1, 1), 1000.0, 150.0, 60.0, 150.0, 60.0, 0.0, 0.0, 1.0,
+                                        (7,), 0))
+    assert (exact.gap_m2, exact.gap_seats, exact.coverage) == (0, 0, 1.0) and exact.enough_space

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from datetime import date, time
 
 import pytest
@@ -124,10 +125,13 @@ def test_anonymous_visitors_are_sent_to_login(client):
     assert response.status_code == 302 and "/anmelden" in response.headers["Location"]
 
 
-def test_printable_page_has_no_map_and_a_date(client, session, demo):
+def test_printable_page_has_the_map_first_a_date_and_numbered_pages(client, session, demo):
     login_as(client, session)
     page = client.get("/bedarf/druck").get_data(as_text=True)
-    assert "folium-map" not in page and "Stand:" in page and "Kronsrode Baufeld 1" in page
+    assert "Stand:" in page and "Kronsrode Baufeld 1" in page
+    assert page.index("folium-map") < page.index('<h2 id="jetzt">') < page.index("Im Lauf der Zeit")
+    assert "css/report.css" in page and 'counter(page) " " "von" " " counter(pages)' in page
+    assert "Richtwerte ändern" not in page  # no screen-only links on paper
 
 
 def test_table_sorts_by_gap_and_by_name(client, session, demo):
@@ -172,3 +176,52 @@ def test_norm_defaults_are_stated_once(session):
     row = session.execute(text("INSERT INTO provision_norms DEFAULT VALUES RETURNING *")).mappings().one()
     assert {k: Decimal(str(row[k])) for k in defaults()} == defaults()
     assert {k: Decimal(str(v)) for k, v in asdict(Norm()).items()} == defaults()
+
+
+def _testfeld(session, residents, space_at=(550_200, 5_800_200), area=100.4, seats=50):
+    """A 400 m square fully moved in, one public space (evening hours 5 × 4 h: full weight) at `space_at`."""
+    square = box(550_000, 5_800_000, 550_400, 5_800_400)
+    session.add(ConstructionPhase(name="Testfeld", geom=from_shape(MultiPolygon([to_wgs84(square)]), srid=4326),
+                                  status="occupied", move_in=date(2020, 1, 1), expected_residents=residents))
+    point = to_wgs84(box(space_at[0], space_at[1], space_at[0] + 0.1, space_at[1] + 0.1).centroid)
+    create_space(session, name="Treff <Mitte>", lon=point.x, lat=point.y, capacity=seats, area_m2=area,
+                 booking_mode="instant",
+                 opening_hours=[OpeningHours(weekday=d, opens=time(17), closes=time(21)) for d in range(5)])
+    session.flush()
+
+
+def _table(html):
+    return html[html.index('<table class="gaps now">'):html.index("</table>")]
+
+
+def test_the_report_speaks_german_numbers_whole_seats_and_each_measure_on_its_own(client, session):
+    """1,234 residents: 185.1 m² and 74.04 seats needed; a space of 100.4 m² and 50 seats in the middle reaches
+    the whole square. Printed: 185 m² needed, 100 offered, 85 missing; 75 seats needed (rounded up), 25 missing;
+    all the area within reach, and nowhere 'versorgt' beside the gap."""
+    login_as(client, session)
+    _testfeld(session, 1234)
+    html = client.get("/bedarf").get_data(as_text=True)
+    row = _table(html)
+    row = row[row.index("Testfeld"):]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[1:9] == ["1.234 / 1.234", "185", "100", "85", "75", "50", "25",
+                          "100\xa0% der Fläche"]
+    assert "versorgt" not in html  # coverage is reach, not supply: it never says "versorgt"
+    for table in re.findall(r'<table class="gaps[^"]*">.*?</table>', html, re.S):
+        assert not re.search(r"\d\.\d{1,2}(?!\d)", re.sub(r"<[^>]+>", " ", table)), "an English decimal"
+    assert "Plätze" in html and "Fläche (m²)" in html and "Erreichbarkeit" in html
+    assert "Umwegfaktor 1,3" in html and "1.000 Bewohner:innen" in html
+
+
+def test_the_map_data_carries_quarters_spaces_and_german_lines(client, session):
+    login_as(client, session)
+    _testfeld(session, 1234)
+    data = json.loads(client.get("/bedarf.geojson").get_data(as_text=True))
+    feature = next(f for f in data["features"] if f["properties"]["name"] == "Testfeld")
+    lines = feature["properties"]["timeline"][0]["lines"]
+    assert lines == ["Bewohner:innen: 1.234", "Fläche: es fehlen 85 m² (Bedarf 185 m², Angebot 100 m²)",
+                     "Plätze: es fehlen 25 (Bedarf 75, Angebot 50)",
+                     "Erreichbarkeit: 100\xa0% der Fläche höchstens 500 m zu Fuß von einem gezählten Raum"]
+    assert data["quarters"][0]["label"].endswith("Quartal " + data["quarters"][0]["date"][:4])
+    [space] = data["spaces"]["features"]
+    assert space["properties"]["name"] == "Treff <Mitte>" and space["properties"]["text"] == "100 m² · 50 Plätze"

@@ -60,6 +60,24 @@ def expected_residents(phase: ConstructionPhase) -> int:
     return residents_when_full(phase.expected_residents, phase.homes, phase.persons_per_home)
 
 
+def _near_any_phase(norm: Norm):
+    reach = norm.walk_m / norm.detour
+    return (
+        select(Space.id).distinct()
+        .join(ConstructionPhase, func.ST_DWithin(func.geography(Space.location),
+                                                 func.geography(ConstructionPhase.geom), reach))
+        .where(Space.booking_mode.in_(BOOKABLE_MODES), Space.bookable_by == BookableBy.EVERYONE)
+    )
+
+
+def space_rows(session: Session, norm: Norm):
+    """The spaces open to the public within reach of some phase, with name, size and place (WGS84), for the map."""
+    return session.execute(select(
+        Space.id, Space.name, Space.area_m2, Space.capacity, Space.available_from, Space.available_until,
+        func.ST_X(Space.location).label("lon"), func.ST_Y(Space.location).label("lat"),
+    ).where(Space.id.in_(_near_any_phase(norm))).order_by(Space.name)).all()
+
+
 def space_inputs(session: Session, norm: Norm) -> list[SpaceInput]:
     """Spaces open to the public within reach of some phase, with their free public evening hours a week.
 
@@ -67,13 +85,7 @@ def space_inputs(session: Session, norm: Norm) -> list[SpaceInput]:
     not closed and not booked (spaces.core.bookability.free_evening_hours, the booking rules' own
     opening hours, closures and bookings), divided by twelve.
     """
-    reach = norm.walk_m / norm.detour
-    near = (
-        select(Space.id).distinct()
-        .join(ConstructionPhase, func.ST_DWithin(func.geography(Space.location),
-                                                 func.geography(ConstructionPhase.geom), reach))
-        .where(Space.booking_mode.in_(BOOKABLE_MODES), Space.bookable_by == BookableBy.EVERYONE)
-    )
+    near = _near_any_phase(norm)
     rows = session.execute(select(
         Space.id, Space.area_m2, Space.capacity, Space.available_from, Space.available_until,
         func.ST_X(func.ST_Transform(Space.location, UTM32N)).label("x"),

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from geo.maps import finder_map, page_parts
 from spaces.clock import today_local
+from spaces.core.gaps import whole_measures
 from spaces.db import db
 from spaces.labels import PHASE_STATUS, label
 from spaces.maps import map_settings
@@ -24,12 +25,11 @@ def _require_qm():
 
 def _page(*, printable: bool):
     reports, norm, sort = service.build_report(request.args.get("sort", "gap"))
-    parts = None
-    if not printable:
-        parts = page_parts(finder_map(**map_settings(center=(52.33, 9.81), zoom=14),  # Kronsrode
-                                      layers={"gaps": url_for("gaps.geojson")}, attach="RaumfinderGaps.attach"))
+    parts = page_parts(finder_map(**map_settings(center=(52.33, 9.81), zoom=14),  # Kronsrode
+                                  layers={"gaps": url_for("gaps.geojson")}, attach="RaumfinderGaps.attach"))
     return render_template("gaps/report.html", reports=reports, norm=norm, sort=sort, map=parts, label=label,
-                           PHASE_STATUS=PHASE_STATUS, printable=printable, today=today_local())
+                           PHASE_STATUS=PHASE_STATUS, printable=printable, today=today_local(),
+                           whole_of=whole_measures)
 
 
 @bp.get("/bedarf")
@@ -43,7 +43,7 @@ def report():
 @bp.get("/bedarf/druck")
 @login_required
 def printable():
-    """The same report without the map, laid out for paper (for the city or a funder)."""
+    """The same report laid out for paper or a PDF (for the city or a funder): the map on page one, numbered pages."""
     _require_qm()
     return _page(printable=True)
 
@@ -63,8 +63,9 @@ def csv_export():
 def geojson():
     """The phases with this quarter's gap and their timeline as GeoJSON."""
     _require_qm()
-    reports, _, _ = service.build_report()
-    return Response(service.report_geojson(reports), mimetype="application/geo+json")
+    reports, norm, _ = service.build_report()
+    return Response(service.report_geojson(reports, norm, service.space_points(norm)),
+                    mimetype="application/geo+json")
 
 
 @bp.route("/bedarf/richtwerte", methods=["GET", "POST"])

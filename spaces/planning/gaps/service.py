@@ -12,10 +12,12 @@ from flask_babel import format_decimal, get_locale, gettext
 
 from spaces.booking.rules import audit
 from spaces.clock import today_local
-from spaces.core.gaps import PhaseQuarter, gap_report
+from spaces.core.gaps import PhaseQuarter, WholeMeasures, gap_report, whole_measures
 from spaces.core.norms import NORM_SETTINGS
 from spaces.db import db
+from spaces.formatting import month, number, percent, quarter
 from spaces.labels import PHASE_STATUS, label
+from spaces.labels import period as labels_period
 from spaces.models import ConstructionPhase, ProvisionNorm
 from spaces.planning.gaps import data as gap_data
 from spaces.planning.gaps.chart import timeline_svg
@@ -46,9 +48,17 @@ class PhaseReport:
     def worst(self) -> PhaseQuarter:
         return max(self.rows, key=lambda r: r.gap_m2)
 
+    @property
+    def whole_now(self) -> WholeMeasures:
+        return whole_measures(self.now)
+
+    def whole(self) -> list[tuple[PhaseQuarter, WholeMeasures]]:
+        """Every quarter with its numbers as printed (whole m², whole seats, percent rounded down)."""
+        return [(r, whole_measures(r)) for r in self.rows]
+
     def chart(self) -> str:
-        labels = [f"{r.quarter_start.year}/{(r.quarter_start.month - 1) // 3 + 1}" for r in self.rows]
-        return timeline_svg(gettext("Bedarf und Angebot: %(name)s", name=self.name), labels,
+        return timeline_svg(gettext("Bedarf und Angebot: %(name)s", name=self.name),
+                            [r.quarter_start for r in self.rows],
                             [r.demand_m2 for r in self.rows], [r.supply_m2 for r in self.rows])
 
 
@@ -104,8 +114,26 @@ def report_csv(reports: list[PhaseReport]) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def report_geojson(reports: list[PhaseReport]) -> str:
-    """The phases with this quarter's gap and their timeline as a GeoJSON FeatureCollection."""
+def measure_lines(row: PhaseQuarter, whole: WholeMeasures, walk_m: float) -> list[str]:
+    """Each measure on its own, as a reader says it: residents, floor space, seats, reach."""
+    if whole.residents == 0:
+        return [gettext("Noch niemand eingezogen: noch kein Bedarf.")]
+    space = (gettext("Fläche: es fehlen %(gap)s m² (Bedarf %(d)s m², Angebot %(s)s m²)", gap=number(whole.gap_m2),
+                     d=number(whole.demand_m2), s=number(whole.supply_m2)) if not whole.enough_space else
+             gettext("Fläche: ausreichend (Bedarf %(d)s m², Angebot %(s)s m²)", d=number(whole.demand_m2),
+                     s=number(whole.supply_m2)))
+    seats = (gettext("Plätze: es fehlen %(gap)s (Bedarf %(d)s, Angebot %(s)s)", gap=number(whole.gap_seats),
+                     d=number(whole.demand_seats), s=number(whole.supply_seats)) if not whole.enough_seats else
+             gettext("Plätze: ausreichend (Bedarf %(d)s, Angebot %(s)s)", d=number(whole.demand_seats),
+                     s=number(whole.supply_seats)))
+    return [gettext("Bewohner:innen: %(n)s", n=number(whole.residents)), space, seats,
+            gettext("Erreichbarkeit: %(p)s der Fläche höchstens %(m)s m zu Fuß von einem gezählten Raum",
+                    p=percent(whole.coverage), m=number(walk_m))]
+
+
+def report_geojson(reports: list[PhaseReport], norm, spaces: list[dict]) -> str:
+    """The phases with this quarter's gap and their timeline as a GeoJSON FeatureCollection; foreign members
+    'quarters' (the timeline's quarters with their names) and 'spaces' (the spaces in reach, as points)."""
     features = []
     for p in reports:
         now = p.now
@@ -115,16 +143,44 @@ def report_geojson(reports: list[PhaseReport]) -> str:
                 "id": p.phase.id, "name": p.name, "status": p.phase.status,
                 "status_label": label(PHASE_STATUS, p.phase.status),
                 "move_in": p.phase.move_in.isoformat() if p.phase.move_in else None,
+                "move_in_label": month(p.phase.move_in) if p.phase.move_in else None,
                 "residents_now": round(now.residents), "residents_full": round(p.residents_full),
                 "demand_m2": round(now.demand_m2, 1), "supply_m2": round(now.supply_m2, 1),
                 "gap_m2": round(now.gap_m2, 1), "gap_seats": round(now.gap_seats, 1),
                 "coverage": round(now.coverage, 3), "signals": now.signals,
-                "timeline": [{"quarter": r.quarter_start.isoformat(), "residents": round(r.residents),
+                "timeline": [{"quarter": r.quarter_start.isoformat(), "as_of": (r.as_of or r.quarter_start).isoformat(),
+                              "residents": round(r.residents), "demand_m2": round(r.demand_m2, 1),
                               "gap_m2": round(r.gap_m2, 1), "gap_seats": round(r.gap_seats, 1),
-                              "coverage": round(r.coverage, 3)} for r in p.rows],
+                              "coverage": round(r.coverage, 3), "counted": list(r.counted_spaces),
+                              "lines": measure_lines(r, w, norm.walk_m)} for r, w in p.whole()],
             },
         })
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+    quarters = [{"date": r.quarter_start.isoformat(), "as_of": (r.as_of or r.quarter_start).isoformat(),
+                 "label": quarter(r.quarter_start)} for r in (reports[0].rows if reports else [])]
+    points = [{"type": "Feature", "id": f"space-{sp['id']}",
+               "geometry": {"type": "Point", "coordinates": [sp["lon"], sp["lat"]]},
+               "properties": {"id": sp["id"], "name": sp["name"], "text": sp["text"],
+                              "available_from": sp["available_from"], "available_until": sp["available_until"]}}
+              for sp in spaces]
+    return json.dumps({"type": "FeatureCollection", "features": features, "quarters": quarters,
+                       "spaces": {"type": "FeatureCollection", "features": points}}, ensure_ascii=False)
+
+
+def space_points(norm) -> list[dict]:
+    """The public spaces within reach of some phase, with a line about each (size, seats, period) for the map."""
+    out = []
+    for r in gap_data.space_rows(db.session, norm):
+        facts = [gettext("%(n)s Plätze", n=number(r.capacity))]
+        if r.area_m2:
+            facts.insert(0, f"{number(r.area_m2)} m²")
+        period = labels_period(r.available_from, r.available_until, today_local())
+        if period:
+            facts.append(period)
+        out.append({"id": r.id, "name": r.name, "lon": round(r.lon, 6), "lat": round(r.lat, 6),
+                    "text": " · ".join(facts),
+                    "available_from": r.available_from.isoformat() if r.available_from else None,
+                    "available_until": r.available_until.isoformat() if r.available_until else None})
+    return out
 
 
 def current_values() -> dict:
