@@ -7,6 +7,7 @@ from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from spaces.core.errors import DomainError
+from spaces.phrasing import said
 
 
 def _wants_json() -> bool:
@@ -19,9 +20,9 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(err: DomainError):
         if _wants_json():
-            body = {"error": err.message, "code": err.code}
+            body = {"error": said(err.message), "code": err.code}
             if len(err.field_errors) > 1:  # every wrong parameter at once, not one per request
-                body["errors"] = [{"field": f, "message": m} for f, m in err.field_errors]
+                body["errors"] = [{"field": f, "message": said(m)} for f, m in err.field_errors]
             if getattr(err, "problems", None):
                 from spaces.times import local_iso
 
@@ -31,7 +32,7 @@ def register(app) -> None:
                     for c in err.problems
                 ]
             return jsonify(body), err.status
-        return render_template("error.html", status=err.status, message=err.message), err.status
+        return render_template("error.html", status=err.status, message=said(err.message)), err.status
 
     from flask_wtf.csrf import CSRFError
 

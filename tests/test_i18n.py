@@ -26,7 +26,7 @@ PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
 POT = TRANSLATIONS / "messages.pot"
 # The keywords of the extract command in translations/README.md (pybabel's defaults and these).
-EXTRA_KEYWORDS = ["_l", "lazy_gettext"]
+EXTRA_KEYWORDS = ["_l", "lazy_gettext", "phrase"]
 
 
 def get(client, url):

@@ -20,6 +20,7 @@ from spaces.finder.search import FIRST_DAY, LAST_DAY, SORTS, SpaceSearch
 from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, WEEKDAYS, date_words, kind_letters, label, period
 from spaces.maps import map_settings
 from spaces.models import Space
+from spaces.phrasing import said
 
 bp = Blueprint("finder", __name__)
 
@@ -107,7 +108,7 @@ def index():
     try:
         search = service.current_search()
     except BadParameter as err:  # every wrong field at once, each beside its input; no list of "results"
-        errors, status, search = [{"field": f, "message": m} for f, m in err.field_errors], 400, SpaceSearch()
+        errors, status, search = [{"field": f, "message": said(m)} for f, m in err.field_errors], 400, SpaceSearch()
     page = _page_number()
     # The list shows a page; the page says how many there are in all.
     rows, total = ([], 0) if errors else service.search_page(

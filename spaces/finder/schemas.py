@@ -31,6 +31,7 @@ from geo.crs import SERVICE_AREA, in_service_area
 from spaces.core import availability, days
 from spaces.core.availability import BERLIN
 from spaces.core.errors import BadParameter
+from spaces.core.phrases import phrase
 from spaces.extensions import LOCALES
 from spaces.finder.week import MAX_WINDOW
 from spaces.labels import BOOKING_MODES, EQUIPMENT, KINDS, PHASE_STATUS
@@ -44,29 +45,32 @@ NOT_AN_OBJECT = "Erwartet wird ein JSON-Objekt (Content-Type: application/json).
 
 # pydantic's own complaints in German, after "<field>: "; {value} is what the client sent.
 _COMPLAINTS = {
-    "int_type": "„{value}“ ist keine ganze Zahl.",
-    "int_parsing": "„{value}“ ist keine ganze Zahl.",
-    "bool_type": "true oder false.",
-    "bool_parsing": "true oder false.",
-    "string_type": "bitte als Text angeben.",
-    "greater_than_equal": "„{value}“ ist zu klein.",
-    "less_than_equal": "„{value}“ ist zu groß.",
+    "int_type": phrase("„%(value)s“ ist keine ganze Zahl."),
+    "int_parsing": phrase("„%(value)s“ ist keine ganze Zahl."),
+    "bool_type": phrase("true oder false."),
+    "bool_parsing": phrase("true oder false."),
+    "string_type": phrase("bitte als Text angeben."),
+    "greater_than_equal": phrase("„%(value)s“ ist zu klein."),
+    "less_than_equal": phrase("„%(value)s“ ist zu groß."),
 }
 
 
 def german(message: str) -> PydanticCustomError:
-    """A validation error whose message is already the German sentence the client sees."""
+    """A validation error whose message is already the German sentence the client sees (a Phrase keeps how it
+    was made, for a page in English)."""
     return PydanticCustomError("german", "{message}", {"message": message})
 
 
 def says(message: str) -> WrapValidator:
-    """Whatever is wrong with the field, answer this German `message` ("{value}": the value sent)."""
+    """Whatever is wrong with the field, answer this German `message` ("%(value)s" or "{value}": the value sent;
+    a phrase() is said in English on an English page)."""
 
     def validate(value, handler):
         try:
             return handler(value)
         except ValidationError:
-            raise german(message.format(value=value)) from None
+            pattern = getattr(message, "pattern", message).replace("{value}", "%(value)s")
+            raise german(phrase(pattern, value=value) if "%(value)s" in pattern else phrase(pattern)) from None
 
     return WrapValidator(validate)
 
@@ -85,11 +89,12 @@ def german_message(errors: list[dict]) -> tuple[str, str | None]:
     first = errors[0]
     field = str(first["loc"][0]) if first["loc"] else None
     if first["type"] == "german":
-        return first["msg"], field
+        return first["ctx"]["message"], field  # the Phrase itself (first["msg"] is plain text)
     if field is None:  # the body itself: a list, a number, broken JSON
         return NOT_AN_OBJECT, None
-    complaint = _COMPLAINTS.get(first["type"], "„{value}“ ist kein gültiger Wert.")
-    return f"{field}: {complaint.format(value=first['input'])}", field
+    complaint = _COMPLAINTS.get(first["type"], phrase("„%(value)s“ ist kein gültiger Wert."))
+    return phrase("%(field)s: %(complaint)s", field=field, complaint=phrase(complaint.pattern, value=first["input"])
+                  if "%(value)s" in complaint.pattern else complaint), field
 
 
 def german_messages(errors: list[dict]) -> list[tuple[str | None, str]]:
@@ -156,13 +161,13 @@ def whole_number(label: str, lo: int, hi: int):
 
     def read(text: str) -> int:
         if isinstance(text, str) and not text.strip():
-            raise german(f"{label}: bitte eine Zahl von {lo} bis {hi} angeben.")
+            raise german(phrase("%(label)s: bitte eine Zahl von %(lo)s bis %(hi)s angeben.", label=label, lo=lo, hi=hi))
         try:
             number = int(text)
         except ValueError:
-            raise german(f"{label}: „{text}“ ist keine ganze Zahl.") from None
+            raise german(phrase("%(label)s: „%(text)s“ ist keine ganze Zahl.", label=label, text=text)) from None
         if not lo <= number <= hi:
-            raise german(f"{label}: bitte eine Zahl von {lo} bis {hi}.")
+            raise german(phrase("%(label)s: bitte eine Zahl von %(lo)s bis %(hi)s.", label=label, lo=lo, hi=hi))
         return number
 
     return Annotated[int, Field(ge=lo, le=hi), BeforeValidator(read)]
@@ -172,9 +177,9 @@ def _finite(text: str, label: str) -> float:
     try:
         number = float(text)
     except ValueError:
-        raise german(f"{label}: „{text}“ ist keine Zahl.") from None
+        raise german(phrase("%(label)s: „%(text)s“ ist keine Zahl.", label=label, text=text)) from None
     if not math.isfinite(number):
-        raise german(f"{label}: „{text}“ ist keine endliche Zahl.")
+        raise german(phrase("%(label)s: „%(text)s“ ist keine endliche Zahl.", label=label, text=text))
     return number
 
 
@@ -190,15 +195,19 @@ def coordinate(label: str):
 def place(lat: float, lon: float) -> tuple[float, float]:
     """The point (lon, lat) when it lies in the service area; a German validation error otherwise."""
     if not in_service_area(lon, lat):
-        hint = " Sind lat und lon vertauscht?" if in_service_area(lat, lon) else ""
-        raise german(f"Der Ort lat={lat}, lon={lon} liegt außerhalb des Gebiets des Dienstes.{hint}")
+        if in_service_area(lat, lon):
+            raise german(phrase("Der Ort lat=%(lat)s, lon=%(lon)s liegt außerhalb des Gebiets des Dienstes. Sind lat "
+                                "und lon vertauscht?", lat=lat, lon=lon))
+        raise german(phrase("Der Ort lat=%(lat)s, lon=%(lon)s liegt außerhalb des Gebiets des Dienstes.", lat=lat,
+                            lon=lon))
     return lon, lat
 
 
 def _flag(text: str, info: ValidationInfo) -> bool:
     value = text.strip().lower()
     if value not in FLAG_ON + FLAG_OFF:
-        raise german(f"{info.field_name}: „{value}“ verstehe ich nicht; bitte 1 (ja) oder 0 (nein).")
+        raise german(phrase("%(name)s: „%(value)s“ verstehe ich nicht; bitte 1 (ja) oder 0 (nein).",
+                            name=info.field_name, value=value))
     return value in FLAG_ON
 
 
@@ -211,7 +220,8 @@ def codes(known: dict, label: str):
     def read(texts: list[str]) -> tuple[str, ...]:
         values = [v.strip() for text in texts for v in text.split(",") if v.strip()]
         if unknown := [v for v in values if v not in known]:
-            raise german(f"{label}: unbekannt „{', '.join(unknown)}“; möglich: {', '.join(known)}.")
+            raise german(phrase("%(label)s: unbekannt „%(unknown)s“; möglich: %(known)s.", label=label,
+                                unknown=", ".join(unknown), known=", ".join(known)))
         return tuple(dict.fromkeys(values))
 
     return Annotated[tuple[Literal[tuple(known)], ...], BeforeValidator(read), Repeatable(),
@@ -225,9 +235,11 @@ def local_day(label: str, first: date, last: date):
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise german(f"{label}: „{text}“ ist kein Datum (erwartet JJJJ-MM-TT).") from None
+            raise german(phrase("%(label)s: „%(text)s“ ist kein Datum (erwartet JJJJ-MM-TT).", label=label,
+                                text=text)) from None
         if not first <= day <= last:
-            raise german(f"{label}: bitte zwischen {first:%d.%m.%Y} und {last:%d.%m.%Y}.")
+            raise german(phrase("%(label)s: bitte zwischen %(first)s und %(last)s.", label=label,
+                                first=f"{first:%d.%m.%Y}", last=f"{last:%d.%m.%Y}"))
         return day
 
     return Annotated[date, BeforeValidator(read)]
@@ -240,14 +252,16 @@ def wall_clock(label: str, *, may_end_day: bool = False):
         if text in ("24:00", "24"):
             if may_end_day:
                 return None
-            raise german(f"{label}: 24:00 ist das Ende eines Tages; ein Zeitfenster beginnt spätestens 23:59.")
+            raise german(phrase("%(label)s: 24:00 ist das Ende eines Tages; ein Zeitfenster beginnt spätestens "
+                                "23:59.", label=label))
         match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", text)
         try:
             if match is None:
                 raise ValueError(text)
             return time(int(match[1]), int(match[2] or 0))
         except ValueError:
-            raise german(f"{label}: „{text}“ ist keine Uhrzeit (erwartet HH:MM).") from None
+            raise german(phrase("%(label)s: „%(text)s“ ist keine Uhrzeit (erwartet HH:MM).", label=label,
+                                text=text)) from None
 
     pattern = r"([01]?[0-9]|2[0-3])(:[0-5][0-9])?"  # H, HH or HH:MM up to 23:59; the end of a window also 24:00
     pattern = f"^({pattern}|24(:00)?)$" if may_end_day else f"^{pattern}$"
@@ -257,12 +271,12 @@ def wall_clock(label: str, *, may_end_day: bool = False):
 def _bounding_box(text: str) -> tuple[float, float, float, float]:
     parts = text.split(",")
     if len(parts) != 4:
-        raise german(f"bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht {len(parts)}.")
+        raise german(phrase("bbox braucht 4 Zahlen (min_lon,min_lat,max_lon,max_lat), nicht %(n)s.", n=len(parts)))
     min_lon, min_lat, max_lon, max_lat = (_finite(p.strip(), "bbox") for p in parts)
     if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-        raise german("bbox: Länge muss zwischen -180 und 180, Breite zwischen -90 und 90 liegen.")
+        raise german(phrase("bbox: Länge muss zwischen -180 und 180, Breite zwischen -90 und 90 liegen."))
     if min_lon >= max_lon or min_lat >= max_lat:
-        raise german("bbox: erst die kleinere Länge und Breite (Südwest), dann die größere (Nordost).")
+        raise german(phrase("bbox: erst die kleinere Länge und Breite (Südwest), dann die größere (Nordost)."))
     return min_lon, min_lat, max_lon, max_lat
 
 

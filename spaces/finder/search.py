@@ -13,6 +13,7 @@ from geo.walking import DETOUR_FACTOR, WALKING_SPEED_M_PER_MIN
 from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.core.days import FIRST_DAY, LAST_DAY
 from spaces.core.errors import BadParameter
+from spaces.core.phrases import phrase
 from spaces.finder.schemas import (
     FLAG_VALUES,
     BoundingBox,
@@ -62,7 +63,8 @@ class TimeWindow:
         end_day, end_time = (day + timedelta(days=1), time(0)) if ends is None else (day, ends)
         start, end = wall_time_to_utc(day, starts, BERLIN), wall_time_to_utc(end_day, end_time, BERLIN)
         if end <= start:
-            raise BadParameter("Das Zeitfenster endet, bevor es beginnt: bitte „bis“ nach „von“ wählen.")
+            raise BadParameter(phrase("Das Zeitfenster endet, bevor es beginnt: bitte „bis“ nach „von“ wählen."),
+                               field="to")
         return cls(day, starts, ends, start, end)
 
     @classmethod
@@ -102,30 +104,30 @@ class SpaceSearch:
 class SpaceQuery(QueryParameters):
     """The search parameters of /api/spaces and of the map page /: read, checked and documented from here."""
 
-    day: local_day("Datum", FIRST_DAY, LAST_DAY) | None = Field(
+    day: local_day(phrase("Datum"), FIRST_DAY, LAST_DAY) | None = Field(
         None, alias="date", examples=["2026-12-01"],
         description="Local day (Europe/Berlin), YYYY-MM-DD. Alone: spaces that exist on that day and have opening "
                     "hours on its weekday. With `from`/`to`: the day of the time window (default: today).")
-    starts: wall_clock("von") = Field(
+    starts: wall_clock(phrase("von")) = Field(
         None, alias="from", examples=["18:00"],
         description="Start of the time window, local wall-clock time HH:MM (a bare hour such as `18` also works) on "
                     "`date`. Only spaces free during the whole window are listed: existing that day, covered by one "
                     "opening (also one running past midnight), neither closed nor booked. Without `from` but with "
                     "`to` the window starts at 00:00; `24:00` is refused (a window starts at 23:59 at the latest).")
-    ends: wall_clock("bis", may_end_day=True) = Field(
+    ends: wall_clock(phrase("bis"), may_end_day=True) = Field(
         None, alias="to", examples=["20:00"],
         description="End of the time window, local wall-clock time HH:MM, after `from`; `24:00` (or `24`) and "
                     "leaving it out with `from` given mean midnight at the end of `date`.")
-    capacity: whole_number("Personen", 1, MAX_CAPACITY) | None = Field(
+    capacity: whole_number(phrase("Personen"), 1, MAX_CAPACITY) | None = Field(
         None, description="Minimum number of people the space holds.")
     step_free: Flag = Field(False, description=f"Only spaces reachable without steps. {FLAG_VALUES}")
     accessible_wc: Flag = Field(False, description=f"Only spaces with an accessible WC. {FLAG_VALUES}")
     free: Flag = Field(False, description="Only spaces free of charge (`cost_eur` = 0; spaces with unknown cost are "
                                           f"left out). {FLAG_VALUES}")
-    equipment: codes(EQUIPMENT, "Ausstattung") = Field(
+    equipment: codes(EQUIPMENT, phrase("Ausstattung")) = Field(
         (), description="Equipment the space must have, all of them (AND). Repeat the parameter or separate codes "
                         "with commas.")
-    kind: codes(KINDS, "Art") = Field(
+    kind: codes(KINDS, phrase("Art")) = Field(
         (), description="Kinds of space, any of them (OR). Repeat the parameter or separate codes with commas.")
     lat: coordinate("lat") | None = Field(
         None, examples=[52.37],
@@ -136,7 +138,7 @@ class SpaceQuery(QueryParameters):
     quartier: str = Field("", examples=["Linden-Mitte"], description=(
         "Name of a Quartier from /api/quartiers to search near its centre (exact match); ignored when `lat`/`lon` "
         "are given. Unknown: 400."))
-    walk: whole_number("Minuten zu Fuß", 1, MAX_WALK_MINUTES) = Field(
+    walk: whole_number(phrase("Minuten zu Fuß"), 1, MAX_WALK_MINUTES) = Field(
         DEFAULT_WALK_MINUTES,
         description=f"With a place (`lat`/`lon` or `quartier`): only spaces within this many minutes on foot (straight "
                     f"line of minutes × {WALKING_SPEED_M_PER_MIN:g} m / {DETOUR_FACTOR:g}). Without a place it is "
@@ -144,7 +146,8 @@ class SpaceQuery(QueryParameters):
     bbox: BoundingBox | None = Field(
         None, examples=[[9.6, 52.3, 9.9, 52.45]],
         description="Bounding box `min_lon,min_lat,max_lon,max_lat` (WGS84, south-west corner first).")
-    sort: Annotated[Literal[SORTS] | None, says(f"Sortierung „{{value}}“ gibt es nicht; möglich: {', '.join(SORTS)}.")
+    sort: Annotated[Literal[SORTS] | None, says(phrase(
+        "Sortierung „%(value)s“ gibt es nicht; möglich: name, distance, capacity."))
                     ] = Field(None, description="Order of the spaces. Default: `distance` when a place is given, "
                                                 "`name` otherwise; `distance` needs a place.")
     limit: whole_number("limit", 1, MAX_LIMIT) = Field(DEFAULT_LIMIT, description="At most this many spaces.")
@@ -152,7 +155,7 @@ class SpaceQuery(QueryParameters):
     @model_validator(mode="after")
     def _a_place_is_a_pair(self) -> Self:
         if (self.lat is None) != (self.lon is None):
-            raise german("Für einen Ort braucht es lat und lon.")
+            raise german(phrase("Für einen Ort braucht es lat und lon."))
         if self.lat is not None:
             place(self.lat, self.lon)
         return self
@@ -161,7 +164,8 @@ class SpaceQuery(QueryParameters):
 def _when(query: SpaceQuery, today: date) -> tuple[date | None, TimeWindow | None]:
     """The day and time window of a search: a window as soon as `from` or `to` is given, on `date` or today."""
     if query.day is not None and query.day < today:  # nothing is free in the past: say so, not "nothing found"
-        raise BadParameter(f"Der {query.day:%d.%m.%Y} ist schon vorbei. Bitte heute oder einen späteren Tag wählen.",
+        raise BadParameter(phrase("Der %(day)s ist schon vorbei. Bitte heute oder einen späteren Tag wählen.",
+                                  day=f"{query.day:%d.%m.%Y}"),
                            field="date")
     if not {"starts", "ends"} & query.model_fields_set:
         return query.day, None
@@ -178,7 +182,7 @@ def _near(query: SpaceQuery, quartiers) -> dict:
     # `quartiers` maps a name to (id, lon, lat): a dict, or anything with .get (asked only when needed).
     found = (quartiers or {}).get(query.quartier)
     if found is None:
-        raise BadParameter(f"Quartier „{query.quartier}“ ist nicht bekannt.", field="quartier")
+        raise BadParameter(phrase("Quartier „%(name)s“ ist nicht bekannt.", name=query.quartier), field="quartier")
     quartier_id, lon, lat = found
     return {"near": (lon, lat), "near_label": query.quartier, "quartier_id": quartier_id}
 
@@ -199,8 +203,8 @@ def parse_search(args, *, today: date, quartiers=None) -> SpaceSearch:
     near = asked(lambda: _near(query, quartiers), {})
     sort = query.sort or ("distance" if near else "name")
     if sort == "distance" and not near and "quartier" not in {e.field for e in wrong}:
-        wrong.append(BadParameter("Nach Entfernung sortieren geht nur mit einem Ort (Quartier oder Klick auf die "
-                                  "Karte).", field="sort"))
+        wrong.append(BadParameter(phrase("Nach Entfernung sortieren geht nur mit einem Ort (Quartier oder Klick "
+                                         "auf die Karte)."), field="sort"))
     if wrong:
         raise BadParameter(wrong[0].message, field=wrong[0].field,
                            field_errors=[pair for e in wrong for pair in e.field_errors])

@@ -147,9 +147,12 @@ def test_the_map_asks_for_counts_with_the_page_filters(client, demo, demo_clock)
 
 
 def _count_line(client, query: str) -> str:
+    """The count above the map, and the list's page line below it when there is one: "N Räume · Seite …"."""
     html = client.get("/" + query).get_data(as_text=True)
     found = re.search(r'id="result-count"[^>]*>(.*?)</p>', html, re.S)
-    return " ".join(found.group(1).split()) if found else ""
+    paged = re.search(r'id="liste".*?<p class="count">(.*?)</p>', html, re.S)
+    parts = [" ".join(m.group(1).split()) for m in (found, paged) if m]
+    return " · ".join(parts)
 
 
 def test_a_cut_list_says_how_many_there_are_and_how_to_see_them(client, city):
