@@ -82,4 +82,16 @@ def quarter(value: date) -> str:
 
 
 FILTERS = {"date": local_date, "time": local_time, "datetime": local_datetime, "weekday": weekday,
-           "month": month, "number": number, "slot": slot, "percent": percent, "quarter": quarter}
+           "month": month, "number": number, "slot": slot, "percent": percent, "quarter": quarter,
+           "first_error": lambda errors: first_error(errors)}
+
+
+def first_error(errors) -> str:
+    """The first message of a form field's errors, also of a field list's (lists and dicts of lists)."""
+    for error in errors.values() if isinstance(errors, dict) else errors:
+        if isinstance(error, list | tuple | dict):
+            if found := first_error(error):
+                return found
+        elif error:
+            return str(error)
+    return ""

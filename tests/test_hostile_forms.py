@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import reset_rate_limits
 from factories import create_organisation, create_space, make_manager
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug import exceptions as http_exceptions
 
 from spaces.accounts import service as accounts
@@ -45,7 +45,7 @@ from spaces.booking import service as booking_service
 from spaces.core.availability import BERLIN
 from spaces.core.recurrence import Frequency, SeriesRequest, expand
 from spaces.db import db
-from spaces.models import Closure, Need, OpeningHours, OutboxMail, Quartier, Role, User
+from spaces.models import BookingSeries, Closure, Need, OpeningHours, OutboxMail, Quartier, Role, User, memberships
 from spaces.planning.phases import service as phases_service
 from spaces.planning.rounds import service as rounds_service
 
@@ -98,6 +98,7 @@ VALUES_FOR = {
 # What a person would type into a form that renders empty, so that the baseline succeeds.
 BASELINE = {
     "booking.book": {"starts": "18:00", "ends": "20:00", "attendees": "10", "purpose": "Probe"},
+    "booking.change_series": {"from_day": "2026-12-11", "action": "time", "starts": "19:00", "ends": "21:00"},
     "auth.login": {"email": "alice@example.org", "password": PASSWORD},
     "auth.register": {"email": "neu@example.org", "display_name": "Neu", "organisation": "Neue Initiative",
                       "password": "ein-neues-passwort", "confirm": "ein-neues-passwort"},
@@ -351,6 +352,14 @@ def world(session, clock) -> World:
     once = SeriesRequest(first_day=date(2026, 12, 3), starts=time(18), ends=time(20), frequency=Frequency.ONCE)
     booking_service.request_booking(session, user=alice, organisation=choir, space=club, slots=expand(once),
                                     attendees=12, purpose="Vorstand")
+    # A weekly request in the club room (the manager decides it as a series; Alice changes it from a date on).
+    club_weekly = SeriesRequest(first_day=date(2026, 12, 4), starts=time(18), ends=time(20),
+                                frequency=Frequency.WEEKLY, until=date(2026, 12, 18))
+    booking_service.request_booking(session, user=alice, organisation=choir, space=club, slots=expand(club_weekly),
+                                    attendees=12, purpose="Stimmbildung", recurrence=club_weekly)
+    # A plain member of the choir, so that its admin's page offers rights to give and a member to remove.
+    bob = accounts.register(session, email="bob@example.org", display_name="Bob", password=PASSWORD)
+    session.execute(memberships.insert().values(user_id=bob.id, organisation_id=choir.id))
     # A need on Tuesdays (with proposals to request) that a round serves (to confirm).
     need = Need(organisation_id=choir.id, created_by_id=alice.id, title="Elterncafé", group_size=10,
                 duration_minutes=120, status="open",
@@ -374,6 +383,7 @@ def world(session, clock) -> World:
     return World(qm=qm, manager=manager, alice=alice, ina=ina, ids={
         "hall": hall.id, "club": club.id, "choir": choir.id, "need": need.id, "phase": phase_id,
         "round": round_.id, "invitation": invitation,
+        "series": session.scalar(select(BookingSeries.id).where(BookingSeries.space_id == club.id)),
         "reset": accounts.reset_token(alice, "test-secret-key"),
         "unconfirmed": accounts.verification_token(signup.user, "test-secret-key", "/meine-buchungen"),
     })
@@ -398,6 +408,8 @@ def pages(w: World) -> list[tuple[User | None, str]]:
         (w.alice, "/meine-buchungen"),
         (w.alice, f"/organisationen/{i['choir']}/kalender"),
         (w.alice, f"/organisationen/{i['choir']}/einladen"),
+        (w.alice, f"/organisationen/{i['choir']}/mitglieder"),
+        (w.alice, f"/serien/{i['series']}"),
         (w.alice, "/bedarfe/neu"),
         (w.alice, f"/bedarfe/{i['need']}/vorschlaege"),
         (w.ina, f"/einladung/{i['invitation']}"),
