@@ -321,6 +321,13 @@ def live_server():
             yield server
 
 
+def pytest_collection_modifyitems(items):
+    """Every test that drives Chromium is a browser test (-m "not browser" leaves it out), marked or not."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
@@ -348,7 +355,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="de-DE", viewport={"width": 375, "height": 800})
+    context = browser.new_context(locale="de-DE", viewport={"width": 375, "height": 812})  # a phone
     page = context.new_page()
     yield page
     context.close()

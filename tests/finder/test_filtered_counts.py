@@ -19,9 +19,17 @@ from spaces.finder.map_cache import map_filtered_counts
 from spaces.models import Closure, OpeningHours, Space
 
 CITY = "/api/spaces/clusters?bbox=9.0,52.0,10.5,53.0"  # holds every space: the split applies
-TODAY = date(2026, 11, 23)  # the tests' clock (conftest DEFAULT_TEST_NOW), a Monday
+TODAY = date(2026, 11, 23)  # the tests' own day (fixture _today), a Monday
 EQUIPMENT = ("kitchen", "wifi", "chairs", "tables", "projector")
 KINDS = ("room", "hall", "workshop", "outdoor")
+
+
+@pytest.fixture(autouse=True)
+def _today(clock):
+    """These tests set their own day (the synthetic city's bookings are around it), whatever the suite's clock."""
+    from spaces.clock import parse_instant
+
+    clock.set(parse_instant("2026-11-23T10:00:00+01:00"))
 
 
 @pytest.fixture
