@@ -324,7 +324,7 @@ def describe(name: str, found: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("who, path, viewport, ready, action", _params())
+@pytest.mark.parametrize("who, path, viewport, ready, action", list(_params()))
 def test_no_axe_violations(site, pages_by_person, who, path, viewport, ready, action, request):
     name = request.node.callspec.id
     page = pages_by_person(who)
