@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask_babel import format_date, format_decimal, format_percent, format_time, get_locale, gettext
 
 from spaces.clock import BERLIN
+from spaces.phrasing import said
 
 
 def _local(value):
@@ -83,7 +84,7 @@ def quarter(value: date) -> str:
 
 FILTERS = {"date": local_date, "time": local_time, "datetime": local_datetime, "weekday": weekday,
            "month": month, "number": number, "slot": slot, "percent": percent, "quarter": quarter,
-           "first_error": lambda errors: first_error(errors)}
+           "first_error": lambda errors: first_error(errors), "said": lambda text: said(text)}
 
 
 def first_error(errors) -> str:

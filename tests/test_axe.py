@@ -114,17 +114,7 @@ NOT_VISITED: dict[str, str] = {
 
 # Violations known and not fixed yet: (page id as in the test's name, axe rule) -> why it is still there.
 # The page's test is reported as xfailed while exactly these remain; remove an entry once it is fixed.
-FIELD_ERRORS = (
-    "a field's errors are <ul class=\"errors\" role=\"alert\"> (templates/_forms.html, also needs/new.html "
-    "and manage/space_form.html): the role takes the list's semantics away, so the <li> are outside a list. "
-    "Fix: drop role=\"alert\" there (base.html's error summary is the one alert; aria-describedby links each "
-    "field to its errors), together with the regex of errors_of() in tests/booking/test_series_unit.py")
-KNOWN: dict[tuple[str, str], str] = {
-    **{(f"{who} {path} [send it empty] @375", rule): FIELD_ERRORS
-       for who, path in [("anon", "/registrieren"), ("alice", "/raeume/{hall}/buchen"), ("alice", "/bedarfe/neu"),
-                         ("marta", "/verwaltung/raeume/neu")]
-       for rule in ("aria-allowed-role", "listitem")},
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def page_id(who: str, path: str, viewport: dict) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,8 @@ from spaces.models import SLOT_HOLDING, Booking, BookingSeries, BookingStatus, S
 from spaces.terms import occupancy_for, terms_for
 
 NOT_FOUND = "Diese Reihe gibt es nicht, oder sie gehört einer anderen Gruppe."
-_WEEKDAYS = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
+_WEEKDAYS = (_l("montags"), _l("dienstags"), _l("mittwochs"), _l("donnerstags"), _l("freitags"), _l("samstags"),
+             _l("sonntags"))
 
 
 # ----------------------------------------------------------------------------- who may

@@ -49,6 +49,7 @@ from datetime import date, datetime, time, timedelta
 
 from spaces.core.availability import Interval, WeeklyHours, wall_time_to_utc
 from spaces.core.bookability import Closing, Occupancy, SpaceTerms, free_time, request_problems
+from spaces.core.phrases import phrase
 
 __all__ = [
     "DEFAULT_WALK_LIMIT_M",
@@ -215,8 +216,8 @@ def _candidate_starts(pattern: TimePattern, duration: timedelta, step_minutes: i
 
 def _format_m(walk_m: float) -> str:
     if walk_m < 1000:
-        return f"{int(round(walk_m / 10.0) * 10)} m zu Fuß"
-    return f"{walk_m / 1000:.1f} km zu Fuß".replace(".", ",")
+        return phrase("%(m)s m zu Fuß", m=int(round(walk_m / 10.0) * 10))
+    return phrase("%(km)s km zu Fuß", km=f"{walk_m / 1000:.1f}".replace(".", ","))
 
 
 class _FreeTime:
@@ -298,11 +299,11 @@ def propose(
             share = len(free_dates) / wanted
             score = W_DATES * share + W_CAPACITY * cap + W_WALK * walk + W_EXTRAS * extras
             reasons = [
-                f"{len(free_dates)} von {wanted} Terminen frei",
-                f"Platz für {space.capacity} (Gruppe {need.group_size})",
-                _format_m(space.walk_m) if space.walk_m is not None else "Entfernung unbekannt",
-                *(f"{name} vorhanden" for name in nice_present),
-                *(f"{name} fehlt" for name in nice_missing),
+                phrase("%(free)s von %(wanted)s Terminen frei", free=len(free_dates), wanted=wanted),
+                phrase("Platz für %(capacity)s (Gruppe %(group)s)", capacity=space.capacity, group=need.group_size),
+                _format_m(space.walk_m) if space.walk_m is not None else phrase("Entfernung unbekannt"),
+                *(phrase("%(name)s vorhanden", name=name) for name in nice_present),
+                *(phrase("%(name)s fehlt", name=name) for name in nice_missing),
             ]
             proposals.append(
                 Proposal(

@@ -51,6 +51,7 @@ def _map_text() -> dict:
         "cluster": gettext("%(n)s Räume hier – vergrößern"),
         "phases_layer": gettext("Bauabschnitte"),
         "search_here": gettext("Hier suchen"),
+        "phase_label": gettext("Bauabschnitt %(name)s"),
         # Translators: the language tag for weekdays and dates in the map's popups (English: en-GB).
         "date_locale": gettext("de-DE"),
         "kind_letters": kind_letters(),

@@ -20,6 +20,7 @@
     cluster: "%(n)s Räume hier – vergrößern",
     phases_layer: "Bauabschnitte",
     search_here: "Hier suchen",
+    phase_label: "Bauabschnitt %(name)s",
     date_locale: "de-DE",
     kind_letters: KIND_LETTERS,
     kind_labels: {},
@@ -159,6 +160,17 @@
       onEachFeature: function (f, layer) {
         layer.bindPopup(phasePopup(f.properties));
         layer.bindTooltip(el("span", f.properties.name));
+        // A phase's area is a tab stop (its popup says when people move in): it says its name, and Enter opens it.
+        layer.on("add", function () {
+          var path = layer.getElement && layer.getElement();
+          if (!path) return;
+          path.setAttribute("tabindex", "0");
+          path.setAttribute("role", "button");
+          path.setAttribute("aria-label", t("phase_label", { name: f.properties.name }));
+          path.addEventListener("keydown", function (e) {
+            if (e.key === "Enter" || e.key === " ") { e.preventDefault(); layer.openPopup(); }
+          });
+        });
       }
     }).addTo(map);
     var cluster = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false })

@@ -109,7 +109,7 @@ def text(response):
 
 
 def errors_of(page: str, field: str) -> list[str]:
-    found = re.search(rf'<ul class="errors" id="{field}-errors" role="alert">(.*?)</ul>', page, re.S)
+    found = re.search(rf'<ul class="errors" id="{field}-errors">(.*?)</ul>', page, re.S)
     return re.findall(r"<li>(.*?)</li>", found.group(1)) if found else []
 
 

@@ -130,7 +130,7 @@ def test_printable_page_has_the_map_first_a_date_and_numbered_pages(client, sess
     page = client.get("/bedarf/druck").get_data(as_text=True)
     assert "Stand:" in page and "Kronsrode Baufeld 1" in page
     assert page.index("folium-map") < page.index('<h2 id="jetzt">') < page.index("Im Lauf der Zeit")
-    assert "css/report.css" in page and 'counter(page) " " "von" " " counter(pages)' in page
+    assert "css/report.css" in page and '"Seite " counter(page) " von " counter(pages) ""' in page
     assert "Richtwerte ändern" not in page  # no screen-only links on paper
 
 

@@ -26,7 +26,10 @@ def _require_qm():
 def _page(*, printable: bool):
     reports, norm, sort = service.build_report(request.args.get("sort", "gap"))
     parts = page_parts(finder_map(**map_settings(center=(52.33, 9.81), zoom=14),  # Kronsrode
-                                  layers={"gaps": url_for("gaps.geojson")}, attach="RaumfinderGaps.attach"))
+                                  layers={"gaps": url_for("gaps.geojson")}, attach="RaumfinderGaps.attach",
+                                  locate_strings={"title": gettext("Wo bin ich?"),
+                                                  "popup": gettext("Sie sind im Umkreis von {distance} m um diesen "
+                                                                   "Punkt")}))
     return render_template("gaps/report.html", reports=reports, norm=norm, sort=sort, map=parts, label=label,
                            PHASE_STATUS=PHASE_STATUS, printable=printable, today=today_local(),
                            whole_of=whole_measures)
