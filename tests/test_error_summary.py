@@ -39,3 +39,14 @@ def test_the_summary_takes_the_focus_and_its_links_lead_to_the_fields(live_serve
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     page.click(".error-summary a[href='#password']")
     assert page.evaluate("document.activeElement.id") == "password"
+
+
+def test_registration_names_a_bad_address_a_short_password_and_a_mismatch_at_once(client, session):
+    """The UX review: three submits, one error each. Now one submit names all three, each on its field."""
+    form = client.get("/registrieren")
+    response = client.post("/registrieren", data={"csrf_token": csrf_of(form), "email": "keine-adresse",
+                                                  "display_name": "Rita", "password": "kurz", "confirm": "anders"})
+    summary = _summary(response.get_data(as_text=True))
+    assert [f for f, _ in re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary)] == ["email", "password", "confirm"]
+    for text in ("gültige E-Mail-Adresse", "mindestens 10 Zeichen", "stimmen nicht überein"):
+        assert text in summary, text

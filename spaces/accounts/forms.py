@@ -1,5 +1,6 @@
 """Account forms (Flask-WTF: CSRF on every one): login, registration, password reset, invitations."""
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -8,9 +9,29 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
 
+from spaces.accounts.service import AccountError, check_password, normalise_email
 from spaces.fields import REQUIRED, Form
+
+
+def _service_says(check):
+    """A field validator asking the account service's own rule, so that every problem of the form shows on one
+    submit (the service asks the same rule again when it acts)."""
+
+    def validate(form, field):
+        if not field.data:
+            return
+        try:
+            check(form, field.data)
+        except AccountError as err:
+            raise StopValidation(gettext(err.message)) from None
+
+    return validate
+
+
+a_real_address = _service_says(lambda form, value: normalise_email(value))
+a_good_password = _service_says(lambda form, value: check_password(value, form.email.data or ""))
 
 
 class LoginForm(Form):
@@ -20,11 +41,11 @@ class LoginForm(Form):
 
 
 class RegisterForm(Form):
-    email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    email = EmailField(_l("E-Mail"), validators=[DataRequired(REQUIRED), Length(max=254), a_real_address])
     display_name = StringField(_l("Ihr Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     organisation = StringField(_l("Name Ihrer Initiative (neu anlegen)"), validators=[Optional(), Length(max=200)])
     password = PasswordField(_l("Passwort (mindestens 10 Zeichen)"),
-                             validators=[DataRequired(REQUIRED), Length(max=200)])
+                             validators=[DataRequired(REQUIRED), Length(max=200), a_good_password])
     confirm = PasswordField(_l("Passwort wiederholen"),
                             validators=[EqualTo("password", _l("Die Passwörter stimmen nicht überein."))])
 
