@@ -361,6 +361,20 @@ def page(browser):
     context.close()
 
 
+def log_in_through_the_form(page, base_url: str, email: str, password: str = "ein-langes-passwort",
+                            lands_on: str | None = "/") -> None:
+    """Log in in the browser as a person does: the login form, then (unless `lands_on` is None) wait for the page
+    it leads to."""
+    page.goto(base_url + "/anmelden")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    if lands_on is None:
+        page.wait_for_load_state("load")
+    else:
+        page.wait_for_url(base_url + lands_on)
+
+
 def wait_until(page, expression: str, timeout: float = 5.0) -> None:
     """Poll a JavaScript expression until it is truthy. Not page.wait_for_function: that evaluates its
     predicate with eval() inside the page, which the Content-Security-Policy (rightly) forbids."""

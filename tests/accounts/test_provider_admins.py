@@ -13,7 +13,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import reset_rate_limits
+from conftest import log_in_through_the_form, reset_rate_limits
 from factories import create_booking, create_space, csrf_of, make_manager
 from sqlalchemy import func, select
 from test_accounts import (
@@ -433,11 +433,7 @@ def test_admin_appoints_a_space_manager_on_a_phone(live_server, page, artifacts_
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_viewport_size({"width": 375, "height": 812})
 
-    page.goto(live_server.url + "/anmelden")
-    page.fill("input[name=email]", "admin-phone@example.org")
-    page.fill("input[name=password]", "ein-langes-passwort")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    log_in_through_the_form(page, live_server.url, "admin-phone@example.org")
     page.click("nav.account >> text=Organisationen")
     page.click("text=Bürgerverein Chromium")
     page.wait_for_url(f"{live_server.url}/organisationen/{organisation_id}/mitglieder")

@@ -3,6 +3,7 @@ confirms the question that names it, and the message afterwards says which date 
 
 from datetime import timedelta
 
+from conftest import log_in_through_the_form
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import Range
 
@@ -26,11 +27,7 @@ def test_cancel_asks_first_and_says_what_was_cancelled(live_server, page, artifa
         db.session.commit()
         booking_id = booking.id
 
-    page.goto(live_server.url + "/anmelden")
-    page.fill("input[name=email]", "absagen@example.org")
-    page.fill("input[name=password]", "ein-langes-passwort")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    log_in_through_the_form(page, live_server.url, "absagen@example.org")
     page.goto(live_server.url + "/meine-buchungen")
     entry = page.locator(f'[data-booking="{booking_id}"]')
     button = entry.locator("button.danger")

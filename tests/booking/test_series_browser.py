@@ -2,6 +2,7 @@
 
 from datetime import time, timedelta
 
+from conftest import log_in_through_the_form
 from factories import create_organisation, create_space, make_manager
 from sqlalchemy.dialects.postgresql import Range
 
@@ -38,11 +39,7 @@ def test_a_manager_accepts_a_whole_series_with_one_click(live_server, page, arti
         series_id = series.id
 
     page.set_viewport_size({"width": 375, "height": 812})
-    page.goto(live_server.url + "/anmelden")
-    page.fill("input[name=email]", "serie-verwaltung@example.org")
-    page.fill("input[name=password]", "ein-langes-passwort")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    log_in_through_the_form(page, live_server.url, "serie-verwaltung@example.org")
     page.goto(live_server.url + "/verwaltung/anfragen")
     entry = page.locator(f'[data-series="{series_id}"]')
     assert "8 Termine" in entry.locator("h2").inner_text()

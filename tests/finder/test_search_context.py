@@ -82,4 +82,5 @@ def test_the_booking_form_names_the_real_problem_on_its_field(client, session, d
                          data={**base, "starts": "18:00", "ends": "20:00", "frequency": "weekly"})
     html = weekly.get_data(as_text=True)
     assert weekly.status_code == 422 and "Anzahl von Terminen" not in html
-    assert re.search(r'name="until".{0,600}Bis wann\? Bitte den letzten Tag der Reihe angeben.', html, re.S)
+    assert re.search(r'name="until".{0,600}Bis wann\? Bitte den letzten Tag \(„bis einschließlich“\) oder die '
+                     r'Anzahl', html, re.S)

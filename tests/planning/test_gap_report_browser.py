@@ -5,7 +5,7 @@ import re
 import zlib
 
 import pytest
-from conftest import wait_until
+from conftest import log_in_through_the_form, wait_until
 
 from spaces.db import db
 
@@ -135,11 +135,7 @@ def test_gap_report_on_a_phone_and_as_pdf(live_server, page, artifacts_dir):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_viewport_size({"width": 375, "height": 812})
-    page.goto(live_server.url + "/anmelden")
-    page.fill("input[name=email]", "qm-druck@example.org")
-    page.fill("input[name=password]", "ein-langes-passwort")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    log_in_through_the_form(page, live_server.url, "qm-druck@example.org")
 
     page.goto(live_server.url + "/bedarf")
     page.wait_for_selector(".folium-map[data-loaded='1']", timeout=15_000)
