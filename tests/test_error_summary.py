@@ -50,3 +50,13 @@ def test_registration_names_a_bad_address_a_short_password_and_a_mismatch_at_onc
     assert [f for f, _ in re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary)] == ["email", "password", "confirm"]
     for text in ("gültige E-Mail-Adresse", "mindestens 10 Zeichen", "stimmen nicht überein"):
         assert text in summary, text
+
+
+def test_an_english_page_names_the_problems_in_english(client, session):
+    form = client.get("/registrieren?lang=en")
+    response = client.post("/registrieren?lang=en", data={
+        "csrf_token": csrf_of(form), "email": "no-address", "display_name": "Rita", "password": "short",
+        "confirm": "short"})
+    summary = _summary(response.get_data(as_text=True))
+    assert "Please enter a valid e-mail address." in summary and "at least 10 characters" in summary
+    assert "Bitte" not in summary and "Passwort" not in summary

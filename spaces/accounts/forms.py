@@ -1,6 +1,5 @@
 """Account forms (Flask-WTF: CSRF on every one): login, registration, password reset, invitations."""
 
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopVali
 
 from spaces.accounts.service import AccountError, check_password, normalise_email
 from spaces.fields import REQUIRED, Form
+from spaces.phrasing import said
 
 
 def _service_says(check):
@@ -25,7 +25,7 @@ def _service_says(check):
         try:
             check(form, field.data)
         except AccountError as err:
-            raise StopValidation(gettext(err.message)) from None
+            raise StopValidation(said(err.message)) from None
 
     return validate
 

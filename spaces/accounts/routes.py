@@ -16,6 +16,7 @@ from spaces.links import absolute_url
 from spaces.manage import members
 from spaces.models import Organisation, User
 from spaces.outbox import Outgoing
+from spaces.phrasing import said
 
 bp = Blueprint("auth", __name__)
 
@@ -121,7 +122,7 @@ def register():
             signup = accounts.sign_up(db.session, email=form.email.data, display_name=form.display_name.data,
                                       password=form.password.data, organisation_name=form.organisation.data or "")
         except AccountError as err:
-            getattr(form, err.field or "email").errors.append(err.message)
+            getattr(form, err.field or "email").errors.append(said(err.message))
         else:
             mail = _already_registered_mail(signup.user) if signup.existing else _confirmation_mail(signup.user,
                                                                                                    next_path)
@@ -187,7 +188,7 @@ def reset(token: str):
         try:
             accounts.set_password(user, form.password.data)
         except AccountError as err:
-            form.password.errors.append(err.message)
+            form.password.errors.append(said(err.message))
         else:
             accounts.confirm_email(user)  # the link came to this mailbox: the address is proven
             accounts.close_all_sessions(db.session, user)
@@ -211,7 +212,7 @@ def invite(organisation_id: int):
             token = accounts.invite(db.session, organisation, form.email.data, current_user, form.role.data,
                                     is_admin=form.is_admin.data)
         except AccountError as err:
-            form.email.errors.append(err.message)
+            form.email.errors.append(said(err.message))
         else:
             members.record_invitation(db.session, current_user, form.email.data, organisation, form.role.data,
                                       form.is_admin.data)
@@ -249,7 +250,7 @@ def accept(token: str):
         try:
             organisation = accounts.accept_invitation(db.session, invitation, current_user)
         except AccountError as err:
-            abort(403, description=err.message)
+            abort(403, description=said(err.message))
         members.record_joined(db.session, current_user, invitation)
         db.session.commit()
         flash(gettext("Willkommen bei „%(org)s“!", org=organisation.name))

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from spaces.clock import now_utc
 from spaces.core.errors import NotFound, Unprocessable
+from spaces.core.phrases import phrase
 from spaces.models import ApiToken, Invitation, Organisation, Role, User, UserSession, memberships
 
 MIN_PASSWORD = 10
@@ -56,15 +57,15 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise AccountError("Bitte eine gültige E-Mail-Adresse angeben.", field="email") from None
+        raise AccountError(phrase("Bitte eine gültige E-Mail-Adresse angeben."), field="email") from None
 
 
 def check_password(password: str, email: str = "") -> None:
     """Refuse passwords that are too short or just the email address."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Das Passwort braucht mindestens {MIN_PASSWORD} Zeichen.", field="password")
+        raise AccountError(phrase("Das Passwort braucht mindestens %(n)s Zeichen.", n=MIN_PASSWORD), field="password")
     if email and password.strip().lower() == email.lower():
-        raise AccountError("Das Passwort darf nicht die E-Mail-Adresse sein.", field="password")
+        raise AccountError(phrase("Das Passwort darf nicht die E-Mail-Adresse sein."), field="password")
 
 
 def _found_initiative(session: Session, user: User, name: str) -> Organisation:
@@ -84,7 +85,8 @@ def register(session: Session, *, email: str, display_name: str, password: str,
     email = normalise_email(email)
     check_password(password, email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("Mit dieser E-Mail-Adresse gibt es schon ein Konto. Passwort vergessen?", field="email")
+        raise AccountError(phrase("Mit dieser E-Mail-Adresse gibt es schon ein Konto. Passwort vergessen?"),
+                           field="email")
     user = User(email=email, display_name=display_name.strip() or email, role=Role.MEMBER,
                 password_hash=generate_password_hash(password), email_verified_at=now_utc())
     session.add(user)
@@ -193,7 +195,7 @@ def open_session(session: Session, user: User) -> str:
     end), so logging in again and again does not grow the table.
     """
     if user.email_verified_at is None:
-        raise AccountError("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse.", field="email")
+        raise AccountError(phrase("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse."), field="email")
     session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= now_utc()))
     keep = (select(UserSession.id).where(UserSession.user_id == user.id)
             .order_by(UserSession.expires_at.desc(), UserSession.id.desc()).limit(MAX_LIVE_SESSIONS - 1))
@@ -338,13 +340,13 @@ def invite(session: Session, organisation: Organisation, email: str, by: User, r
     """An invitation into `organisation` (as member or space manager, and perhaps as admin too);
     returns the token for the mailed link. Rights are given only by who holds them or administers."""
     if role not in (Role.MEMBER, Role.SPACE_MANAGER):
-        raise AccountError("Einladen kann man nur als Mitglied oder Raumverwaltung.")
+        raise AccountError(phrase("Einladen kann man nur als Mitglied oder Raumverwaltung."))
     if role == Role.SPACE_MANAGER and not (manages(session, by, organisation.id)
                                            or administers(session, by, organisation.id)):
-        raise AccountError("Als Raumverwaltung einladen kann nur, wer die Räume dieser Organisation verwaltet "
-                           "oder sie als Admin betreut.")
+        raise AccountError(phrase("Als Raumverwaltung einladen kann nur, wer die Räume dieser Organisation "
+                                  "verwaltet oder sie als Admin betreut."))
     if is_admin and not administers(session, by, organisation.id):
-        raise AccountError("Als Admin einladen kann nur ein Admin der Organisation.")
+        raise AccountError(phrase("Als Admin einladen kann nur ein Admin der Organisation."))
     token = secrets.token_urlsafe(32)
     session.add(Invitation(organisation_id=organisation.id, email=normalise_email(email), role=role,
                            is_admin=is_admin, token_hash=hash_token(token), invited_by_id=by.id,
@@ -364,7 +366,7 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
 def accept_invitation(session: Session, invitation: Invitation, user: User) -> Organisation:
     """Make `user` a member (or space manager) of the inviting organisation."""
     if user.email != invitation.email:
-        raise AccountError("Diese Einladung gilt für eine andere E-Mail-Adresse.", field="email")
+        raise AccountError(phrase("Diese Einladung gilt für eine andere E-Mail-Adresse."), field="email")
     if invitation.organisation not in user.organisations:
         user.organisations.append(invitation.organisation)
         session.flush()
