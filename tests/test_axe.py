@@ -281,6 +281,8 @@ def _open_popup(page) -> None:
     page.evaluate(OPEN_POPUP)
     page.wait_for_selector(".leaflet-popup-content .rf-next")
     wait_until(page, "!document.querySelector('.rf-next').textContent.includes('geladen')")
+    # Leaflet fades a popup in: measured mid-fade, its colours are paler than they are (a false contrast finding).
+    wait_until(page, "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
 
 
 def _send_empty(page) -> None:

@@ -4,6 +4,7 @@ results, and the search is carried through the list, the space's page and the bo
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import wait_until
@@ -117,6 +118,14 @@ def test_a_phone_search_from_map_to_booking_form_keeps_its_context(live_server, 
     assert page.input_value("input[name=day]") == tuesday.isoformat()
     assert page.input_value("input[name=starts]") == "18:00" and page.input_value("input[name=ends]") == "20:00"
     page.screenshot(path=f"{artifacts_dir}/resident-phone-booking-form.png")
+    page.fill("input[name=attendees]", "15")
+    page.fill("input[name=purpose]", "Nachbarschaftstreffen")
+    page.click("form.form button[type=submit]")  # "Anfragen" or "Buchen", as the space takes bookings
+    page.wait_for_load_state("load")
+    assert urlsplit(page.url).path == "/meine-buchungen", page.url
+    assert re.search(r"(angefragt|gebucht)", page.locator(".flash").inner_text())
+    entry = page.locator(".calendar .booking").first
+    assert name in entry.text_content() and "18:00–20:00" in entry.text_content()
 
 
 def test_a_tap_on_the_map_offers_to_search_there_and_never_searches_by_itself(live_server, page):
