@@ -60,3 +60,32 @@ def test_an_english_page_names_the_problems_in_english(client, session):
     summary = _summary(response.get_data(as_text=True))
     assert "Please enter a valid e-mail address." in summary and "at least 10 characters" in summary
     assert "Bitte" not in summary and "Passwort" not in summary
+
+
+def test_the_booking_rules_speak_english_on_an_english_page(client, session, clock):
+    """The rules' reasons (spaces.core.bookability, recurrence) are Phrases: German in the API and to German
+    visitors, English on an English page."""
+    from datetime import time, timedelta
+
+    from factories import create_space, log_in
+
+    from spaces.accounts import service as accounts
+    from spaces.clock import today_local
+    from spaces.models import OpeningHours
+
+    user = accounts.register(session, email="english@example.org", display_name="Eve", password="ein-langes-passwort",
+                             organisation_name="English Choir")
+    space = create_space(session, capacity=10, booking_mode="instant",
+                         opening_hours=[OpeningHours(weekday=d, opens=time(9), closes=time(17)) for d in range(7)])
+    session.flush()
+    log_in(client, session, user)
+    url = f"/raeume/{space.id}/buchen?lang=en"
+    day = (today_local() + timedelta(days=3)).isoformat()
+    data = {"csrf_token": csrf_of(client.get(url)), "organisation": str(user.organisations[0].id), "day": day,
+            "starts": "18:00", "ends": "20:00", "frequency": "once", "attendees": "40", "purpose": "Probe"}
+    page = client.post(url, data=data).get_data(as_text=True)
+    assert "Outside the opening hours." in page and "The space holds 10 people; 40 were requested." in page
+    assert "Außerhalb der Öffnungszeiten" not in page
+    data["ends"] = "17:00"
+    page = client.post(url, data=data).get_data(as_text=True)
+    assert "The end is before the start." in page

@@ -22,6 +22,7 @@ from spaces.core.errors import Conflict, Unprocessable
 from spaces.db import db
 from spaces.formatting import slot
 from spaces.models import SLOT_HOLDING, Booking, Space
+from spaces.phrasing import said
 
 bp = Blueprint("booking", __name__)
 
@@ -91,7 +92,7 @@ def _submitted(form: BookingForm, space: Space) -> submission.Submission:
     try:
         return submission.submit(db.session, form, space, current_user)
     except Forbidden as err:
-        abort(403, description=err.message)
+        abort(403, description=said(err.message))
 
 
 @bp.get("/meine-buchungen")
@@ -112,9 +113,9 @@ def cancel(booking_id: int):
     try:
         cancelled = rules.cancel(db.session, booking, current_user, rest_of_series=form.rest_of_series.data)
     except Forbidden as err:
-        abort(403, description=err.message)
+        abort(403, description=said(err.message))
     except Conflict as err:
-        flash(err.message)
+        flash(said(err.message))
         return redirect(request.referrer or url_for("booking.mine"))
     mails = notifications.cancelled(cancelled, current_user)
     outbox.commit_and_deliver(mails)
@@ -159,9 +160,9 @@ def decide(booking_id: int, decision: str):
     try:
         rules.decide(db.session, booking, current_user, accept=decision == "annehmen", note=form.note.data or "")
     except Forbidden as err:
-        abort(403, description=err.message)
+        abort(403, description=said(err.message))
     except (Conflict, BookingRefused) as err:
-        flash(err.message)
+        flash(said(err.message))
         return redirect(url_for("booking.inbox"))
     mails = notifications.decided(booking)
     outbox.commit_and_deliver(mails)
@@ -209,7 +210,7 @@ def decide_series(series_id: UUID, decision: str):
         decided = series_rules.decide_all(db.session, found, current_user, accept=accept, note=form.note.data or "")
     except (Conflict, BookingRefused) as err:
         db.session.rollback()
-        flash(err.message)
+        flash(said(err.message))
         return redirect(request.referrer or url_for("booking.inbox"))
     outbox.commit_and_deliver(notifications.series_decided(decided))
     flash(_decided_message(decided, accept))
@@ -233,7 +234,7 @@ def cancel_series(series_id: UUID):
     try:
         cancelled = series_rules.cancel_all(db.session, found, current_user)
     except Conflict as err:
-        flash(err.message)
+        flash(said(err.message))
         return redirect(request.referrer or url_for("booking.mine"))
     outbox.commit_and_deliver(notifications.cancelled(cancelled, current_user))
     flash(ngettext("Serie abgesagt: %(num)s Termin in %(space)s.", "Serie abgesagt: %(num)s Termine in %(space)s.",
@@ -254,7 +255,7 @@ def change_series(series_id: UUID):
                                           new_times=_new_times(form))
     except (Unprocessable, Conflict, BookingRefused) as err:  # RecurrenceError is Unprocessable
         db.session.rollback()
-        getattr(form, err.field if err.field in ("ends", "from_day") else "from_day").errors.append(err.message)
+        getattr(form, err.field if err.field in ("ends", "from_day") else "from_day").errors.append(said(err.message))
         return _series_page(found, form, getattr(err, "problems", ()), status=err.status)
     outbox.commit_and_deliver(notifications.cancelled(change.cancelled, current_user)
                               + (notifications.booked(change.created[0].space, change.created, current_user)

@@ -23,6 +23,7 @@ from spaces.core.availability import Interval
 from spaces.core.bookability import SlotVerdict
 from spaces.core.recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest
 from spaces.models import Organisation, Space, User
+from spaces.phrasing import said
 
 #: The form field each problem of spaces.core.bookability is about (None: the form as a whole).
 FIELD_OF = {b.PAST: "day", b.BEGUN: "starts", b.TOO_FAR_AHEAD: "day", b.BEFORE_PERIOD: "day",
@@ -46,6 +47,7 @@ class Submission:
 
 def _add(form: BookingForm, name: str | None, message: str) -> None:
     errors = form.form_errors if name is None else getattr(form, name).errors
+    message = said(message)  # in the visitor's language
     if message not in errors:
         errors.append(message)
 
@@ -120,7 +122,7 @@ def show_problems(session: Session, form: BookingForm, space: Space, organisatio
                 if problem.code == b.OUTSIDE_HOURS:
                     name = _outside_hours_field(session, space, verdict, organisation)
                 _add(form, name, problem.message)
-    dated = [(v.interval, [p.message for p in v.reasons if p.code not in GENERAL]) for v in bad]
+    dated = [(v.interval, [said(p.message) for p in v.reasons if p.code not in GENERAL]) for v in bad]
     dated = [(when, texts) for when, texts in dated if texts]
     if total > 1 and dated:
         state.conflicts = dated

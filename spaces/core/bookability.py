@@ -53,6 +53,7 @@ from spaces.core.availability import (
     subtract,
     wall_time_to_utc,
 )
+from spaces.core.phrases import phrase
 
 __all__ = [
     "BOOKABLE_MODES",
@@ -296,29 +297,33 @@ class _Timeline:
         terms, out = self.terms, []
         slot = slot.to_utc()
         if slot.end <= self.now:
-            out.append(Problem(PAST, "Dieser Termin liegt in der Vergangenheit."))
+            out.append(Problem(PAST, phrase("Dieser Termin liegt in der Vergangenheit.")))
         elif slot.start < self.now:
-            out.append(Problem(BEGUN, "Dieser Termin hat schon begonnen."))
+            out.append(Problem(BEGUN, phrase("Dieser Termin hat schon begonnen.")))
         if self.horizon is not None and slot.end > self.horizon:
             last = (self.horizon - _ONE_DAY).astimezone(BERLIN).date()
-            out.append(Problem(TOO_FAR_AHEAD, f"Buchbar höchstens {terms.max_days_in_advance} Tage im Voraus "
-                                              f"(bis einschließlich {_de(last)})."))
+            out.append(Problem(TOO_FAR_AHEAD, phrase(
+                "Buchbar höchstens %(days)s Tage im Voraus (bis einschließlich %(last)s).",
+                days=terms.max_days_in_advance, last=_de(last))))
         if self.period_start is not None and slot.start < self.period_start:
             assert terms.available_from is not None  # period_start is set exactly when it is
-            out.append(Problem(BEFORE_PERIOD, f"Den Raum gibt es erst ab {_de(terms.available_from)}."))
+            out.append(Problem(BEFORE_PERIOD, phrase("Den Raum gibt es erst ab %(day)s.",
+                                                     day=_de(terms.available_from))))
         if self.period_end is not None and slot.end > self.period_end:
             assert terms.available_until is not None  # period_end is set exactly when it is
-            out.append(Problem(AFTER_PERIOD, f"Den Raum gibt es nur bis {_de(terms.available_until)}."))
+            out.append(Problem(AFTER_PERIOD, phrase("Den Raum gibt es nur bis %(day)s.",
+                                                    day=_de(terms.available_until))))
         k = bisect_right(self.opening_ends, slot.start)  # the first opening that ends after the start
         if not (k < len(self.opening) and self.opening[k].start <= slot.start and slot.end <= self.opening[k].end):
-            out.append(Problem(OUTSIDE_HOURS, "Außerhalb der Öffnungszeiten."))
+            out.append(Problem(OUTSIDE_HOURS, phrase("Außerhalb der Öffnungszeiten.")))
         for closure in self.closures:
             if closure.interval.overlaps(slot):
-                out.append(Problem(CLOSED, f"Geschlossen{': ' + closure.reason if closure.reason else ''}."))
+                out.append(Problem(CLOSED, phrase("Geschlossen: %(reason)s.", reason=closure.reason) if closure.reason
+                                   else phrase("Geschlossen.")))
                 break
         k = bisect_right(self.taken_ends, slot.start)  # the first booking that ends after the start
         if k < len(self.taken) and self.taken[k].start < slot.end:
-            out.append(Problem(TAKEN, "Zu dieser Zeit ist der Raum schon belegt."))
+            out.append(Problem(TAKEN, phrase("Zu dieser Zeit ist der Raum schon belegt.")))
         return out
 
 
@@ -342,16 +347,19 @@ def request_problems(terms: SpaceTerms, *, organisation_id: Hashable | None, att
     """
     out = []
     if not deciding and not terms.bookable:
-        out.append(Problem(NOT_BOOKABLE_CODE, "Dieser Ort ist nicht buchbar."))
+        out.append(Problem(NOT_BOOKABLE_CODE, phrase("Dieser Ort ist nicht buchbar.")))
     if not deciding and not group_may_book(terms, organisation_id):
-        who = organisation_name or "Diese Gruppe"
-        out.append(Problem(GROUP_NOT_ALLOWED, f"{who} darf diesen Raum nicht buchen (nur freigegebene Gruppen)."))
+        who = organisation_name or phrase("Diese Gruppe")
+        out.append(Problem(GROUP_NOT_ALLOWED, phrase(
+            "%(who)s darf diesen Raum nicht buchen (nur freigegebene Gruppen).", who=who)))
     if attendees < 1:
-        out.append(Problem(ATTENDEES, "Bitte die Zahl der Teilnehmenden angeben (mindestens 1)."))
+        out.append(Problem(ATTENDEES, phrase("Bitte die Zahl der Teilnehmenden angeben (mindestens 1).")))
     elif attendees > MAX_ATTENDEES:
-        out.append(Problem(ATTENDEES, f"Höchstens {MAX_ATTENDEES:,} Teilnehmende.".replace(",", ".")))
+        out.append(Problem(ATTENDEES, phrase("Höchstens %(n)s Teilnehmende.",
+                                             n=f"{MAX_ATTENDEES:,}".replace(",", "."))))
     elif attendees > terms.capacity:
-        out.append(Problem(OVER_CAPACITY, f"Der Raum fasst {terms.capacity} Personen, angefragt sind {attendees}."))
+        out.append(Problem(OVER_CAPACITY, phrase("Der Raum fasst %(capacity)s Personen, angefragt sind %(asked)s.",
+                                              capacity=terms.capacity, asked=attendees)))
     return out
 
 

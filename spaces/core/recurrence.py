@@ -52,6 +52,7 @@ from dateutil.rrule import weekday as rrule_weekday
 from spaces.core import days
 from spaces.core.availability import BERLIN, Interval
 from spaces.core.errors import Unprocessable
+from spaces.core.phrases import phrase
 
 __all__ = [
     "MAX_DAYS_AHEAD",
@@ -168,54 +169,56 @@ class SeriesRequest:
             frequency = Frequency(self.frequency)
         except ValueError:
             raise RecurrenceError(
-                f"Unbekannte Wiederholung „{self.frequency}“.", "invalid_frequency"
+                phrase("Unbekannte Wiederholung „%(value)s“.", value=self.frequency), "invalid_frequency"
             ) from None
         object.__setattr__(self, "frequency", frequency)
 
         if self.fold is not None and (isinstance(self.fold, bool) or self.fold not in (0, 1)):
             raise RecurrenceError(
-                "Bei der doppelten Uhrzeit bitte die erste (Sommerzeit) oder die zweite (Winterzeit) wählen.",
+                phrase("Bei der doppelten Uhrzeit bitte die erste (Sommerzeit) oder die zweite (Winterzeit) wählen."),
                 "invalid_fold",
             )
         if not isinstance(self.ends_next_day, bool):
             raise TypeError(f"ends_next_day must be a bool, got {self.ends_next_day!r}")
         if _wall(self.starts) == _wall(self.ends) and not self.ends_next_day:
-            raise RecurrenceError("Beginn und Ende sind gleich.", "same_time")
+            raise RecurrenceError(phrase("Beginn und Ende sind gleich."), "same_time")
         if _wall(self.ends) < _wall(self.starts) and not self.ends_next_day:
             raise RecurrenceError(
-                "Das Ende liegt vor dem Beginn. Geht der Termin über Mitternacht, bitte „endet am Folgetag“ wählen.",
+                phrase("Das Ende liegt vor dem Beginn. Geht der Termin über Mitternacht, bitte „endet am Folgetag“ "
+                       "wählen."),
                 "ends_before_start",
             )
         if _wall(self.ends) > _wall(self.starts) and self.ends_next_day:
             raise RecurrenceError(
-                "Ein Termin, der am Folgetag endet, endet dort vor seiner Anfangszeit (höchstens 24 Stunden).",
+                phrase("Ein Termin, der am Folgetag endet, endet dort vor seiner Anfangszeit (höchstens 24 Stunden)."),
                 "longer_than_a_day",
             )
 
         if frequency is Frequency.ONCE:
             if self.until is not None or self.count is not None:
                 raise RecurrenceError(
-                    "Ein einmaliger Termin hat kein Enddatum und keine Anzahl von Terminen.", "once_with_end"
+                    phrase("Ein einmaliger Termin hat kein Enddatum und keine Anzahl von Terminen."), "once_with_end"
                 )
         else:
             if self.until is None and self.count is None:
                 raise RecurrenceError(
-                    "Bitte ein Enddatum oder eine Anzahl von Terminen angeben.", "missing_end"
+                    phrase("Bitte ein Enddatum oder eine Anzahl von Terminen angeben."), "missing_end"
                 )
             if self.until is not None and self.count is not None:
                 raise RecurrenceError(
-                    "Bitte entweder ein Enddatum oder eine Anzahl von Terminen angeben, nicht beides.",
+                    phrase("Bitte entweder ein Enddatum oder eine Anzahl von Terminen angeben, nicht beides."),
                     "until_and_count",
                 )
         if self.count is not None and self.count < 1:
-            raise RecurrenceError("Die Anzahl der Termine muss mindestens 1 sein.", "count_too_small")
+            raise RecurrenceError(phrase("Die Anzahl der Termine muss mindestens 1 sein."), "count_too_small")
         for name in ("first_day", "until"):
             day = getattr(self, name)
             if day is not None and not days.plausible(day):
                 raise RecurrenceError(f"Bitte ein Datum {days.range_text()}.", "out_of_range")
         if self.until is not None and self.until < self.first_day:
             raise RecurrenceError(
-                f"Das Enddatum {_de_date(self.until)} liegt vor dem ersten Termin am {_de_date(self.first_day)}.",
+                phrase("Das Enddatum %(until)s liegt vor dem ersten Termin am %(first)s.",
+                       until=_de_date(self.until), first=_de_date(self.first_day)),
                 "until_before_start",
             )
         if self.monthly_by_weekday and frequency is not Frequency.MONTHLY:
@@ -310,11 +313,12 @@ def series_dates(request: SeriesRequest, skip: Container[date] = frozenset()) ->
     """The local dates of the meetings and the dates of the rhythm left out because they are in `skip`."""
     limit = request.first_day + timedelta(days=MAX_DAYS_AHEAD)
     too_far = TooManyOccurrences(
-        f"Die Serie reicht zu weit in die Zukunft: Termine sind höchstens bis zum {_de_date(limit)} möglich.",
+        phrase("Die Serie reicht zu weit in die Zukunft: Termine sind höchstens bis zum %(day)s möglich.",
+               day=_de_date(limit)),
         "too_far",
     )
     too_many = TooManyOccurrences(
-        f"Eine Serie darf höchstens {MAX_OCCURRENCES} Termine haben.", "too_many"
+        phrase("Eine Serie darf höchstens %(n)s Termine haben.", n=MAX_OCCURRENCES), "too_many"
     )
     if request.frequency is Frequency.ONCE:
         return [request.first_day], []
@@ -412,7 +416,8 @@ def expand(request: SeriesRequest, tz: ZoneInfo = BERLIN, skip: Container[date] 
         assert start is not None and end is not None  # every unresolved time was raised above
         if not start < end:  # cannot happen in Europe/Berlin; guards odd zones and folds
             raise RecurrenceError(
-                f"Der Termin am {_de_date(day)} endet nicht nach seinem Beginn (Zeitumstellung).", "empty"
+                phrase("Der Termin am %(day)s endet nicht nach seinem Beginn (Zeitumstellung).", day=_de_date(day)),
+                "empty"
             )
         out.append(Interval(start, end))
     return out
