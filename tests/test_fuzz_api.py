@@ -50,7 +50,7 @@ SCALE = float(os.environ.get("RAUMFINDER_FUZZ_SCALE") or 1)
 # Examples per operation, caller and kind of input (more for booking): about 1,300 requests, 30 s on two cores.
 EXAMPLES = {"anonymous": 6, "token": 24, "session": 10}
 RAW_EXAMPLES = 12
-WEIGHT = {"POST /api/bookings": 2}
+WEIGHT = {"POST /api/bookings": 3}
 MIN_REQUESTS = 1000
 
 

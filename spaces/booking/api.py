@@ -16,7 +16,6 @@ from spaces.booking.queries import upcoming_bookings
 from spaces.booking.schemas import Body, BookingRequest, CancelRequest, Decision, TokenRequest
 from spaces.clock import now_utc
 from spaces.core.errors import NotFound, Unauthorized
-from spaces.core.recurrence import expand
 from spaces.db import db
 from spaces.finder.schemas import checked
 from spaces.models import Booking, Organisation, Space
@@ -85,10 +84,11 @@ def create_booking():
     body = _body(BookingRequest)
     space, organisation = _space_and_group(body)
     recurrence = body.series()
+    planned = booking_service.plan(recurrence, skip_holidays=body.skip_holidays)  # as the form plans it
     outcome = booking_service.request_booking(
-        db.session, user=current_user, organisation=organisation, space=space, slots=expand(recurrence),
+        db.session, user=current_user, organisation=organisation, space=space, slots=planned.slots,
         attendees=body.attendees, purpose=body.purpose, is_public=body.is_public, recurrence=recurrence,
-        skip_conflicts=body.skip_conflicts, dry_run=body.dry_run)
+        skip_conflicts=body.skip_conflicts, dry_run=body.dry_run, skipped_days=planned.skipped)
     if outcome.dry_run:
         return jsonify(dry_run=True, bookable=all(v.ok for v in outcome.verdicts),
                        slots=[_verdict_json(v) for v in outcome.verdicts])
@@ -96,6 +96,7 @@ def create_booking():
         "bookings": [booking_json(b) for b in outcome.created],
         "skipped": [_problem_json(c) for c in outcome.skipped],
         "series_id": str(outcome.series.id) if outcome.series else None,
+        "skipped_days": [{"date": day.isoformat(), "name": name} for day, name in planned.skipped],
     }
     outbox.commit_and_deliver(outcome.mails)
     return jsonify(answer), 201

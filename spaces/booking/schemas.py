@@ -69,7 +69,11 @@ class BookingRequest(Body):
                          ] = Frequency.ONCE
     until: Annotated[date | None, _from_text(date.fromisoformat, optional=True),
                      says("until: „{value}“ ist kein gültiger Wert (JJJJ-MM-TT).")] = Field(
-        None, description="Last possible date of a series.")
+        None, description="Last possible date of a series (or give `count`, not both).")
+    count: StrictInt | None = Field(None, description="How many dates a series has (\"8 Termine\"), instead of "
+                                                      "`until`; public holidays left out do not count.")
+    skip_holidays: StrictBool = Field(False, description="Leave out the public holidays of Niedersachsen (a series "
+                                                         "only); the answer names them in `skipped_days`.")
     attendees: StrictInt = Field(description="At least 1 and at most the space's capacity; otherwise 422 with the "
                                              "reason.")
     purpose: StrictStr = Field("", description="What the meeting is for; cut after 300 characters.")
@@ -85,7 +89,7 @@ class BookingRequest(Body):
     def series(self) -> SeriesRequest:
         """The requested slot or series (RecurrenceError, HTTP 422, when it makes no sense)."""
         return SeriesRequest(first_day=self.first_day, starts=self.starts, ends=self.ends, frequency=self.frequency,
-                             until=self.until, fold=self.fold, ends_next_day=self.ends_next_day)
+                             until=self.until, count=self.count, fold=self.fold, ends_next_day=self.ends_next_day)
 
 
 class CancelRequest(Body):
@@ -163,12 +167,20 @@ class DryRun(BaseModel):
     slots: list[SlotVerdict]
 
 
+class SkippedDay(BaseModel):
+    """A public holiday a series left out (`skip_holidays`)."""
+
+    date: str = Field(description="Local date, YYYY-MM-DD.")
+    name: str = Field(description="The holiday's German name.")
+
+
 class BookingCreated(BaseModel):
-    """What was booked (or requested), and the dates skipped with `skip_conflicts`."""
+    """What was booked (or requested), the dates skipped with `skip_conflicts`, and the public holidays left out."""
 
     bookings: list[Booking]
     skipped: list[SlotProblem]
     series_id: str | None
+    skipped_days: list[SkippedDay] = Field([], description="The public holidays left out with `skip_holidays`.")
 
 
 class BookingRefusal(BaseModel):

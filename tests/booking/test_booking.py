@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -1249,3 +1250,20 @@ def test_a_mail_waits_in_the_outbox_while_the_mail_server_is_down(session, w, ap
     session.refresh(waiting)
     assert waiting.sent_at is not None and waiting.attempts == 2
     assert [m["Subject"] for m in outbox] == ["Raumfinder: Saal bestätigt"]
+
+
+def test_api_books_a_series_by_its_number_of_dates_and_leaves_out_public_holidays(session, w, api):
+    """`count` and `skip_holidays` as in the form: 3 Tuesdays from 26 Sep 2028, the Day of German Unity (Tue 3 Oct)
+    left out and not counted."""
+    response = api_book(api, w.alice_token, slot(w.room, w.choir, day=date(2028, 9, 26), frequency="weekly",
+                                                 count=3, skip_holidays=True, purpose="Chorprobe"))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert [b["start"][:10] for b in body["bookings"]] == ["2028-09-26", "2028-10-10", "2028-10-17"]
+    assert body["skipped_days"] == [{"date": "2028-10-03", "name": "Tag der Deutschen Einheit"}]
+    series = session.get(BookingSeries, uuid.UUID(body["series_id"]))
+    assert series.count == 3 and series.skip_holidays
+
+    both = api_book(api, w.alice_token, slot(w.room, w.choir, day=date(2028, 11, 7), frequency="weekly", count=3,
+                                             until="2028-12-31"))
+    assert both.status_code == 422 and "nicht beides" in both.get_json()["error"]
