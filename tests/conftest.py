@@ -321,6 +321,15 @@ def live_server():
             yield server
 
 
+@pytest.fixture
+def outbox(app):
+    """The mails the app sent during this test (spaces.mail keeps the last 100 in app.extensions)."""
+    box = app.extensions.setdefault("raumfinder_outbox", [])
+    box.clear()
+    yield box
+    box.clear()
+
+
 def pytest_collection_modifyitems(items):
     """Every test that drives Chromium is a browser test (-m "not browser" leaves it out), marked or not."""
     for item in items:

@@ -298,24 +298,25 @@ def user_for_reset_token(session: Session, token: str, secret: str) -> User | No
     return user
 
 
-def manages(session: Session, user: User, organisation_id: int | None) -> bool:
-    """Whether the user manages this organisation's spaces (QM admins manage all)."""
+def _holds(session: Session, user: User, organisation_id: int | None, right) -> bool:
+    """Whether the user's membership in the organisation carries `right` (a column of memberships); QM admins
+    hold every right everywhere."""
     if user.role == Role.QM_ADMIN:
         return True
     if organisation_id is None:
         return False
-    return bool(session.scalar(select(memberships.c.is_manager).where(
+    return bool(session.scalar(select(right).where(
         memberships.c.user_id == user.id, memberships.c.organisation_id == organisation_id)))
+
+
+def manages(session: Session, user: User, organisation_id: int | None) -> bool:
+    """Whether the user manages this organisation's spaces (QM admins manage all)."""
+    return _holds(session, user, organisation_id, memberships.c.is_manager)
 
 
 def administers(session: Session, user: User, organisation_id: int | None) -> bool:
     """Whether the user administers this organisation (appoints managers and admins; QM admins: all)."""
-    if user.role == Role.QM_ADMIN:
-        return True
-    if organisation_id is None:
-        return False
-    return bool(session.scalar(select(memberships.c.is_admin).where(
-        memberships.c.user_id == user.id, memberships.c.organisation_id == organisation_id)))
+    return _holds(session, user, organisation_id, memberships.c.is_admin)
 
 
 def administered_organisation_ids(session: Session, user: User) -> list[int]:

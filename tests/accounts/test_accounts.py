@@ -166,14 +166,6 @@ def client(app, session):
 
 
 @pytest.fixture
-def outbox(app):
-    box = app.extensions.setdefault("raumfinder_outbox", [])
-    box.clear()
-    yield box
-    box.clear()
-
-
-@pytest.fixture
 def member(session):
     return make_user(session)
 

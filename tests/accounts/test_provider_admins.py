@@ -34,14 +34,6 @@ from spaces.models import AuditEntry, Booking, Invitation, Organisation, Role, U
 
 
 @pytest.fixture
-def outbox(app):
-    box = app.extensions.setdefault("raumfinder_outbox", [])
-    box.clear()
-    yield box
-    box.clear()
-
-
-@pytest.fixture
 def browser_for(app, session, fast_password_hashes):
     """A logged-in client of its own for a user (rate limits reset once per test)."""
     reset_rate_limits()

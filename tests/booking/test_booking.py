@@ -76,13 +76,6 @@ def new_client(app, client):
     return make
 
 
-@pytest.fixture
-def outbox(app):
-    box = app.extensions.setdefault("raumfinder_outbox", [])
-    box.clear()
-    return box
-
-
 def person(session, name: str, organisation_name: str = "") -> User:
     return accounts.register(session, email=f"{name.lower()}@example.org", display_name=name, password=PASSWORD,
                              organisation_name=organisation_name)

@@ -29,13 +29,6 @@ def now(clock):
     clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
 
 
-@pytest.fixture
-def outbox(app):
-    box = app.extensions.setdefault("raumfinder_outbox", [])
-    box.clear()
-    return box
-
-
 def person(session, name, group=""):
     return accounts.register(session, email=f"{name.lower()}@example.org", display_name=name,
                              password="ein-langes-passwort", organisation_name=group)
