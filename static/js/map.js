@@ -256,14 +256,18 @@
     function withParams(url, extra) {
       return withBbox(url, map) + "&" + extra;
     }
-    var seq = 0;
+    var seq = 0, asked = null;
     function refresh() {
+      var url = withParams(options.clusters, "zoom=" + map.getZoom());
+      if (url === asked) return;  // this view is shown or on its way (e.g. a moveend after the first fit)
       var mine = ++seq;
+      asked = url;
       container.setAttribute("data-loaded", "0");
-      function failed() { if (mine === seq) container.setAttribute("data-loaded", "error"); }
-      function done() { container.setAttribute("data-loaded", "1"); }
+      function failed() { if (mine === seq) { asked = null; container.setAttribute("data-loaded", "error"); } }
+      // data-asked: the view whose answer is shown, so a reader compares like with like.
+      function done() { container.setAttribute("data-asked", url); container.setAttribute("data-loaded", "1"); }
       // First the counts of everything in view; the spaces themselves only when there are few enough.
-      load(withParams(options.clusters, "zoom=" + map.getZoom()), function (data) {
+      load(url, function (data) {
         if (mine !== seq) return;
         if (data.total > MAX_MARKERS) { showCounts(data); done(); return; }
         load(withParams(options.spaces, "limit=" + MAX_MARKERS), function (found) {
@@ -283,10 +287,11 @@
       var here = L.latLng(options.near[1], options.near[0]);
       L.circle(here, { radius: options.radius || 923, color: "#0b5394", weight: 1, fillOpacity: 0.05, interactive: false }).addTo(map);
       L.circleMarker(here, { radius: 6, color: "#000", fillColor: "#f9a825", fillOpacity: 1, interactive: false }).addTo(map);
-      if (!options.fit) map.setView(here, 14);
+      if (!options.fit) map.setView(here, 14, { animate: false });
     }
     // After a search the map shows where the listed results are (and the place searched near).
-    if (options.fit) map.fitBounds(options.fit, { padding: [28, 28], maxZoom: 16 });
+    // Not animated: the first refresh below asks for the view the visitor will see, not the one before.
+    if (options.fit) map.fitBounds(options.fit, { padding: [28, 28], maxZoom: 16, animate: false });
     container.setAttribute("data-fit", options.fit ? "1" : "0");
     refresh();
     window.Raumfinder.layers = { spaces: spaces, cluster: cluster, counts: counts, phases: phases, map: map };

@@ -54,20 +54,20 @@ def _expected(server, bbox_url: str, min_capacity: int = 0) -> int:
                and (until is None or until >= today))
 
 
-def _settled(page, before: int) -> str:
-    """Wait until the map asked for counts after request number `before` and then finished loading; the URL.
-    (map.js marks the map unloaded before it asks, so the "loaded" seen after the request is that request's.)"""
+def _settled(page, before: int) -> dict:
+    """Wait until the map asked for counts after request number `before` and then shows an answer; what it shows,
+    read at one moment: the view whose answer it is (`asked`, its URL), the total, the mode and the counts drawn."""
     deadline = time.monotonic() + 30
     while not [u for u in page.requests[before:] if "/api/spaces/clusters" in u]:
         assert time.monotonic() < deadline, page.requests[before:]
         page.wait_for_timeout(50)
     wait_until(page, "document.querySelector('.folium-map').getAttribute('data-loaded') === '1'", timeout=30)
-    return [u for u in page.requests[before:] if "/api/spaces/clusters" in u][-1]
-
-
-def _counts_shown(page) -> list[int]:
-    return [int(n) for n in page.locator(".leaflet-marker-pane .rf-count").evaluate_all(
-        "nodes => nodes.map(n => n.getAttribute('data-count'))")]
+    return page.evaluate("""() => {
+        const map = document.querySelector('.folium-map');
+        return {asked: map.dataset.asked, total: Number(map.dataset.total), mode: map.dataset.mode,
+                counts: [...document.querySelectorAll('.leaflet-marker-pane .rf-count')].map(n => Number(n.dataset.count)),
+                spaces: window.Raumfinder.layers.cluster.getLayers().length};
+    }""")
 
 
 @pytest.mark.parametrize("filters, min_capacity", [("", 0), ("?capacity=50", 50)])
@@ -75,13 +75,14 @@ def test_zooming_from_the_city_into_a_district_counts_every_space(city_server, c
                                                                   min_capacity):
     page = city_page
     page.goto(city_server.url + "/" + filters)
-    asked = _settled(page, 0)
-    expected = _expected(city_server, asked, min_capacity)
+    shown = _settled(page, 0)
+    expected = _expected(city_server, shown["asked"], min_capacity)
     assert expected > 500, "zoomed out over the city: more than the map shows one by one"
-    shown = _counts_shown(page)
-    assert page.get_attribute(".folium-map", "data-mode") == "clusters"
-    assert int(page.get_attribute(".folium-map", "data-total")) == expected == sum(shown)
+    assert shown["mode"] == "clusters"
+    assert shown["total"] == expected == sum(shown["counts"])
     assert page.locator(".leaflet-marker-pane .rf-marker").count() == 0, "no sample of single spaces"
+    asked = [u for u in page.requests if "/api/spaces/clusters" in u]
+    assert len(asked) == 1, f"the first view is asked once, not again after the map settles: {asked}"
     page.screenshot(path=f"{artifacts_dir}/city-counts{min_capacity or ''}.png")
 
     # into a district, step by step: at every zoom the numbers are the spaces in view
@@ -89,17 +90,16 @@ def test_zooming_from_the_city_into_a_district_counts_every_space(city_server, c
         before = len(page.requests)
         page.evaluate(f"window.Raumfinder.layers.map.setView([52.3745, 9.7386], {zoom}, {{animate: false}})")
         wait_until(page, f"window.Raumfinder.layers.map.getZoom() === {zoom}")
-        asked = _settled(page, before)
-        expected = _expected(city_server, asked, min_capacity)
-        mode = page.get_attribute(".folium-map", "data-mode")
-        assert int(page.get_attribute(".folium-map", "data-total")) == expected
-        if mode == "clusters":
-            assert sum(_counts_shown(page)) == expected
+        shown = _settled(page, before)
+        expected = _expected(city_server, shown["asked"], min_capacity)
+        assert shown["total"] == expected
+        if shown["mode"] == "clusters":
+            assert sum(shown["counts"]) == expected
         else:  # few enough: the spaces themselves, every one (Leaflet.markercluster groups them on the screen)
             assert expected <= 500
-            assert page.evaluate("window.Raumfinder.layers.cluster.getLayers().length") == expected
-            assert _counts_shown(page) == []
-    assert page.get_attribute(".folium-map", "data-mode") == "spaces", "zoomed into a district: single spaces"
+            assert shown["spaces"] == expected
+            assert shown["counts"] == []
+    assert shown["mode"] == "spaces", "zoomed into a district: single spaces"
     page.screenshot(path=f"{artifacts_dir}/city-district{min_capacity or ''}.png")
     assert page.errors == []
 
