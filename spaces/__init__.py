@@ -31,7 +31,9 @@ def create_app(config: dict | None = None):
     from spaces.accounts.ratelimit import init_rate_limits
     from spaces.booking import api as booking_api
     from spaces.booking import feeds
+    from spaces.booking import guest_routes as guests
     from spaces.booking import routes as booking
+    from spaces.booking import waitlist_routes as waitlist
     from spaces.config import load_config
     from spaces.delivery import init_delivery
     from spaces.extensions import init_extensions
@@ -45,6 +47,7 @@ def create_app(config: dict | None = None):
     from spaces.planning.needs import routes as needs
     from spaces.planning.phases import routes as phases
     from spaces.planning.rounds import routes as rounds
+    from spaces.planning.usage import routes as usage
 
     app = Flask(
         __name__,
@@ -66,6 +69,6 @@ def create_app(config: dict | None = None):
     errors.register(app)
     cli.register(app)
     for module in (health, finder, api, openapi, accounts, booking, booking_api, feeds, manage, phases, gaps, needs,
-                   rounds, ops, legal):
+                   rounds, ops, legal, waitlist, guests, usage):
         app.register_blueprint(module.bp)
     return app

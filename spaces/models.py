@@ -570,3 +570,7 @@ class OutboxMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+# Tables kept beside the features they belong to, imported here so that every model is known with this module.
+from spaces.booking import guest_tables, waitlist_tables  # noqa: E402,F401

@@ -1,0 +1,5 @@
+"""Pages of requests without an account."""
+
+from flask import Blueprint
+
+bp = Blueprint("guests", __name__)

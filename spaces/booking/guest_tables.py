@@ -1,0 +1,1 @@
+"""Tables of requests without an account (migration 0018); imported at the end of spaces.models."""

@@ -1,0 +1,5 @@
+"""Pages of the waitlist."""
+
+from flask import Blueprint
+
+bp = Blueprint("waitlist", __name__)

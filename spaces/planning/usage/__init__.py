@@ -1,0 +1,1 @@
+"""The usage report per space, provider and Quartier (Verwendungsnachweis)."""
