@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import print_table, run  # noqa: E402
+from load import have_wrk, print_table, run, run_wrk  # noqa: E402
 
 LON, LAT = (9.62, 9.90), (52.31, 52.44)
 DISTRICT = (0.025, 0.015)  # degrees: about 1.7 km x 1.7 km at Hannover's latitude
@@ -111,14 +111,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--label", default="")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser.add_argument("--load", choices=["wrk", "python"], default="wrk" if have_wrk() else "python",
+                        help="the load generator (default: wrk when installed; its bytes include the headers)")
     args = parser.parse_args()
+    load = run_wrk if args.load == "wrk" else run
+    args.label += f", load from {args.load}"
     today = date.today()
     rows = []
     page = page_size_and_time(args.base_url)
     rows.append({"scenario": "map page / (1 client)", **page})
     for name, next_path in scenarios(today).items():
         for clients in ([1, args.clients] if name == "api: nearest 20" else [args.clients]):
-            result = run(args.base_url, next_path, clients=clients, seconds=args.seconds)
+            result = load(args.base_url, next_path, clients=clients, seconds=args.seconds)
             rows.append({"scenario": f"{name} ({clients} client{'s' if clients > 1 else ''})", **result.row()})
     if args.json:
         for row in rows:
