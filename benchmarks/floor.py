@@ -27,6 +27,9 @@ from bench import WALK_POINTS, district_bbox, walk_query  # noqa: E402
 from load import Result, print_table  # noqa: E402
 
 from geo.walking import walk_radius_m  # noqa: E402
+from spaces.config import Config  # noqa: E402
+
+OPTIONS = Config.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["options"]  # the server settings the app asks for
 
 DISTRICT_GEOJSON = """
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
@@ -80,7 +83,7 @@ def run_sql(url: str, next_statement, *, clients: int, seconds: float, warmup: f
     stop_at = start_at + seconds
 
     def client(n: int) -> None:
-        with psycopg.connect(url, autocommit=True, prepare_threshold=0) as conn:
+        with psycopg.connect(url, autocommit=True, prepare_threshold=0, options=OPTIONS) as conn:
             i = 0
             while (now := time.perf_counter()) < stop_at:
                 sql, params = next_statement(n, i)

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import WALK_POINTS, walk_query  # noqa: E402
 
+from spaces.config import Config  # noqa: E402
 from spaces.finder.queries import search_spaces  # noqa: E402
 from spaces.finder.search import parse_search  # noqa: E402
 
@@ -31,7 +32,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="passes over the points (the first warms the cache)")
     parser.add_argument("--plan", action="store_true", help="also print the plan of the slowest statement")
     args = parser.parse_args()
-    engine = create_engine(args.database_url)
+    engine = create_engine(args.database_url, **Config.SQLALCHEMY_ENGINE_OPTIONS)  # as the app connects
     today = date.today()
     now = datetime.now(UTC)
     times: list[tuple[float, str]] = []
