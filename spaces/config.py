@@ -21,7 +21,10 @@ def _secret_key() -> str:
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
     # JIT compilation costs more than it saves on short searches (measured: +15 ms on a 30 ms search).
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
+    # Parallel workers neither: a request is one statement among many clients', and a worker started for a
+    # dense walk search waited for a core (the slowest of 200 walk searches: 33 ms with one worker, 9 ms of scan).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True,
+                                 "connect_args": {"options": "-c jit=off -c max_parallel_workers_per_gather=0"}}
     SECRET_KEY = None  # filled in by load_config
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -61,6 +64,11 @@ class Config:
     # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
     # Without it every client has the proxy's address, and shares one rate-limit budget.
     PROXY_HOPS = int(os.environ.get("RAUMFINDER_PROXY_HOPS", "0"))
+    # Waitlist: how many hours a freed slot is held for the group it is offered to, before the next in line.
+    WAITLIST_OFFER_HOURS = int(os.environ.get("RAUMFINDER_WAITLIST_OFFER_HOURS", "24"))
+    # Requests without an account: name, e-mail and group are blanked this many days after the requested
+    # date (`flask guests prune`, daily); unconfirmed requests go after 24 hours.
+    GUEST_DATA_DAYS = int(os.environ.get("RAUMFINDER_GUEST_DATA_DAYS", "30"))
 
 
 def load_config(overrides: dict | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""Booking forms (Flask-WTF: CSRF on every one): book a slot or a series, decide a request, cancel."""
+"""Booking forms (Flask-WTF: CSRF on every one): book a slot or a series, decide a request, cancel, the waitlist."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -46,6 +46,10 @@ class DecisionForm(Form):
 
 class CancelForm(Form):
     rest_of_series = BooleanField(_l("auch alle späteren Termine dieser Reihe"))
+
+
+class WaitlistForm(Form):
+    """Take an offer from the waitlist, or pass it on / leave the line (CSRF only: the entry is in the URL)."""
 
 
 def _time_when_moving(form, field):

@@ -10,11 +10,11 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from spaces import outbox
-from spaces.booking import notifications, rules
+from spaces.booking import notifications, rules, waitlist
 from spaces.booking import series as series_rules
 from spaces.booking import service as booking_service
 from spaces.booking import submit as submission
-from spaces.booking.forms import BookingForm, CancelForm, DecisionForm, SeriesChangeForm
+from spaces.booking.forms import BookingForm, CancelForm, DecisionForm, SeriesChangeForm, WaitlistForm
 from spaces.booking.rules import BookingRefused, Forbidden
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.availability import Interval
@@ -85,7 +85,7 @@ def book(space_id: int):
             flash(_booked_message(state.outcome))
             return redirect(url_for("booking.mine"))
     return render_template("booking/book.html", form=form, space=space, conflicts=state.conflicts,
-                           ask_fold=state.ask_fold), state.status
+                           ask_fold=state.ask_fold, can_wait=state.can_wait), state.status
 
 
 def _submitted(form: BookingForm, space: Space) -> submission.Submission:
@@ -98,10 +98,20 @@ def _submitted(form: BookingForm, space: Space) -> submission.Submission:
 @bp.get("/meine-buchungen")
 @login_required
 def mine():
-    """The bookings of my groups from today on, week by week, with feeds to subscribe to."""
+    """The bookings of my groups from today on, week by week, with feeds to subscribe to; their offers and
+    places on the waitlist."""
+    _refresh_waitlist()
     entries = series_rules.grouped(booking_service.upcoming_of_my_groups(current_user))
     return render_template("booking/mine.html", entries=entries, cancel_form=CancelForm(), BERLIN=BERLIN,
-                           interval=booking_interval, decision_form=DecisionForm())
+                           interval=booking_interval, decision_form=DecisionForm(),
+                           waiting=waitlist.of_my_groups(current_user), waitlist_form=WaitlistForm())
+
+
+def _refresh_waitlist() -> None:
+    """Before a waitlist is read: offers that ran out pass to the next in line (committed, with their mails)."""
+    done = waitlist.tick(db.session)
+    if done.changed:
+        outbox.commit_and_deliver(done.mails)
 
 
 @bp.post("/buchungen/<int:booking_id>/absagen")

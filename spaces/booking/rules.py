@@ -127,19 +127,28 @@ def booking_for(session: Session, user: User, booking_id: int) -> Booking:
 
 
 def check_slots(session: Session, space: Space, intervals: list[Interval], *, attendees: int,
-                organisation: Organisation, deciding: Booking | None = None) -> list[SlotVerdict]:
-    """Every booking rule (spaces.core.bookability.check) for every slot, with German reasons; five queries.
+                organisation: Organisation | None, deciding: Booking | None = None) -> list[SlotVerdict]:
+    """Every booking rule (spaces.core.bookability.check) for every slot, with German reasons; six queries.
 
     `deciding`: the request a manager is about to accept; it does not collide with itself, and
     who may book and how is the manager's call, but times, closures and size still have to fit.
+    A slot offered to another waiting group is held for it until the offer's deadline: that refusal is
+    added here, in the one place every booking path asks (spaces.booking.waitlist.add_holds).
     """
+    from spaces.booking import waitlist  # it asks these rules in turn
+
     if not intervals:
         return []
     window = Interval(min(i.start for i in intervals), max(i.end for i in intervals))
     terms = terms_for(session, [space.id])[space.id]
     occupancy = occupancy_for(session, [space.id], window, except_booking=deciding.id if deciding else None)[space.id]
-    return bookability.check(terms, occupancy, intervals, now=now_utc(), organisation_id=organisation.id,
-                             organisation_name=organisation.name, attendees=attendees, deciding=deciding is not None)
+    # None: a guest's request (spaces.booking.guests), for no registered group
+    organisation_id, organisation_name = (organisation.id, organisation.name) if organisation else (None, "")
+    verdicts = bookability.check(terms, occupancy, intervals, now=now_utc(), organisation_id=organisation_id,
+                                 organisation_name=organisation_name, attendees=attendees,
+                                 deciding=deciding is not None)
+    waitlist.add_holds(session, space.id, verdicts, organisation_id)
+    return verdicts
 
 
 # ----------------------------------------------------------------------------- changes
@@ -238,6 +247,10 @@ def decide(session: Session, booking: Booking, manager: User, *, accept: bool, n
     booking.status = BookingStatus.CONFIRMED if accept else BookingStatus.DECLINED
     booking.decided_by_id, booking.decided_at, booking.decision_note = manager.id, now_utc(), note.strip()[:500]
     audit(session, manager, "booking.accepted" if accept else "booking.declined", booking, note=note)
+    if not accept:  # the slot is free again: offered to the first group waiting for it (mails queued)
+        from spaces.booking import waitlist
+
+        waitlist.offer_freed(session, [booking])
     return booking
 
 
@@ -245,6 +258,7 @@ def cancel(session: Session, booking: Booking, user: User, *, rest_of_series: bo
     """Cancel one booking, or it and the later ones of its series; the group or the space's managers may.
 
     The rows are locked first: of two simultaneous cancellations one cancels, the other gets Conflict.
+    The freed slots are offered to the groups on the waitlist, their mails queued in this transaction.
     """
     if not (user.member_of(booking.organisation_id) or can_manage(session, user, booking.space)):
         raise Forbidden("Absagen kann nur die Gruppe, die gebucht hat, oder die Raumverwaltung.")
@@ -262,6 +276,9 @@ def cancel(session: Session, booking: Booking, user: User, *, rest_of_series: bo
             cancelled.append(b)
     if not cancelled:
         raise Conflict("Diese Buchung ist schon abgesagt oder abgelehnt.")
+    from spaces.booking import waitlist
+
+    waitlist.offer_freed(session, cancelled)  # the freed slots go to the groups waiting for them (mails queued)
     return cancelled
 
 

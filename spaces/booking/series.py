@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from spaces.booking import rules
+from spaces.booking import rules, waitlist
 from spaces.clock import now_utc
 from spaces.core import bookability
 from spaces.core.availability import BERLIN, Interval, wall_time_to_utc
@@ -191,6 +191,8 @@ def decide_all(session: Session, series: BookingSeries, manager: User, *, accept
         booking.decision_note = note.strip()[:500]
         rules.audit(session, manager, "booking.accepted" if accept else "booking.declined", booking, note=note,
                     series=True)
+    if not accept:
+        waitlist.offer_freed(session, pending)  # to the groups waiting for these dates (mails queued)
     return pending
 
 
@@ -208,6 +210,7 @@ def cancel_all(session: Session, series: BookingSeries, user: User) -> list[Book
     if not targets:
         raise Conflict("Diese Reihe hat keine anstehenden Termine mehr, die sich absagen lassen.")
     _cancel(session, targets, user, "cancel_series")
+    waitlist.offer_freed(session, targets)  # to the groups waiting for these dates (mails queued)
     return targets
 
 
@@ -243,6 +246,7 @@ def change_from(session: Session, series: BookingSeries, user: User, from_day: d
         _cancel(session, targets, user, "end_series")
         if from_day - timedelta(days=1) >= series.first_day:
             series.until, series.count = from_day - timedelta(days=1), None
+        waitlist.offer_freed(session, targets)
         return SeriesChange(targets)
     starts, ends, next_day = new_times
     slots = [interval for b in targets for interval in expand(
@@ -264,4 +268,5 @@ def change_from(session: Session, series: BookingSeries, user: User, from_day: d
     if created[0].status == BookingStatus.REQUESTED and rules.can_manage(session, user, space):
         for booking in created:
             booking.status, booking.decided_by_id, booking.decided_at = BookingStatus.CONFIRMED, user.id, now_utc()
+    waitlist.offer_freed(session, targets)  # what the new times left free goes to the groups waiting for it
     return SeriesChange(targets, created)

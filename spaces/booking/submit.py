@@ -10,17 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy.orm import Session
 
-from spaces.booking import rules
+from spaces.booking import rules, waitlist
 from spaces.booking import service as booking_service
 from spaces.booking.forms import BookingForm
 from spaces.booking.service import BookingOutcome
+from spaces.booking.waitlist import Joined
 from spaces.clock import today_local
 from spaces.core import bookability as b
 from spaces.core.availability import Interval
 from spaces.core.bookability import SlotVerdict
+from spaces.core.errors import Conflict
 from spaces.core.recurrence import AmbiguousTime, Frequency, RecurrenceError, SeriesRequest
 from spaces.models import Organisation, Space, User
 from spaces.phrasing import said
@@ -43,6 +45,12 @@ class Submission:
     ask_fold: bool = False
     status: int = 422
     outcome: BookingOutcome | None = None
+    joined: Joined | None = None  # put on the waitlist instead (join_waitlist)
+
+    @property
+    def can_wait(self) -> bool:
+        """A date was refused because another group holds it: the form offers the waitlist for this request."""
+        return self.status == 409
 
 
 def _add(form: BookingForm, name: str | None, message: str) -> None:
@@ -179,6 +187,50 @@ def submit(session: Session, form: BookingForm, space: Space, user: User) -> Sub
             _add(form, "day", err.message)
             state.status = err.status
     return state
+
+
+def join_waitlist(session: Session, form: BookingForm, space: Space, user: User) -> Submission:
+    """The same form, sent with "Auf die Warteliste setzen": the group queues for the taken dates of exactly
+    this request (spaces.booking.waitlist.join); every problem of the form on its field, as when booking."""
+    state = Submission()
+    form.validate()
+    organisation = session.get(Organisation, form.organisation.data) if _ok(form, "organisation") else None
+    recurrence = recurrence_of(form)
+    if recurrence is None or _has_errors(form):
+        _rule_check_only(session, form, space, organisation, state, bool(form.skip_holidays.data))
+        return state
+    skip = bool(form.skip_holidays.data) and recurrence.frequency != Frequency.ONCE
+    try:
+        planned = booking_service.plan(recurrence, skip_holidays=skip)
+        state.joined = waitlist.join(session, user=user, organisation=organisation, space=space,
+                                     slots=planned.slots, attendees=form.attendees.data,
+                                     purpose=form.purpose.data or "", is_public=form.is_public.data)
+    except AmbiguousTime as err:
+        _add(form, "fold", err.message)
+        state.ask_fold = True
+    except RecurrenceError as err:
+        _on_field(form, err)
+    except (rules.BookingRefused, Conflict) as err:
+        session.rollback()
+        _add(form, "day", err.message)
+        state.status = err.status
+    return state
+
+
+def joined_text(joined: Joined) -> str:
+    """'Ihre Gruppe steht auf der Warteliste für 1 Termin. …' with what was left out and why."""
+    n = len(joined.entries)
+    text = ngettext("Ihre Gruppe steht auf der Warteliste für %(num)s Termin.",
+                    "Ihre Gruppe steht auf der Warteliste für %(num)s Termine.", n)
+    text += " " + gettext("Wird ein Termin frei, bekommt die erste Gruppe in der Reihe ihn per Mail und unter "
+                          "„Meine Buchungen“ angeboten.")
+    if joined.free:
+        text += " " + ngettext("%(num)s Termin ist frei und lässt sich gleich buchen.",
+                               "%(num)s Termine sind frei und lassen sich gleich buchen.", len(joined.free))
+    if joined.already:
+        text += " " + ngettext("Für %(num)s Termin wartet Ihre Gruppe schon.",
+                               "Für %(num)s Termine wartet Ihre Gruppe schon.", len(joined.already))
+    return text
 
 
 def flash_text(outcome: BookingOutcome) -> str:
