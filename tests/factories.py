@@ -1,6 +1,6 @@
 """Factories for test data: create_space(session, **params) and friends."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 
 from geoalchemy2.shape import from_shape
@@ -90,3 +90,19 @@ def login_as(client, session, role="qm_admin"):
     user = accounts.register(session, email=f"{role}@example.org", display_name=role, password="ein-langes-passwort")
     user.role = role
     return log_in(client, session, user)
+
+
+def guest_requests(session, space) -> tuple[str, str]:
+    """Two guest requests for an on-request space: one waiting for its confirmation, one confirmed (a request
+    in the managers' inbox); the raw opt-in token of the first and the cancel token of the second, as mailed."""
+    from spaces.booking import guests
+
+    def send(day, email):
+        sent = guests.send_request(session, space, interval=guests.interval_of(day, time(10), time(12)),
+                                   attendees=5, purpose="Fest", name="Gül Yilmaz", email=email,
+                                   group_name="Hausgemeinschaft Kronsberg 12")
+        return sent.mails[0].body.split("/gastanfrage/bestaetigen/")[1].split()[0]
+
+    optin = send(date(2026, 12, 5), "gast1@example.org")
+    confirmed = guests.confirm(session, send(date(2026, 12, 6), "gast2@example.org"))
+    return optin, confirmed.mails[0].body.split("/gastanfrage/absagen/")[1].split()[0]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import LiveServer, migrated_app, wait_until
-from factories import create_organisation, create_space, make_manager
+from factories import create_organisation, create_space, guest_requests, make_manager
 from sqlalchemy import text
 
 from spaces import clock as service_clock
@@ -53,6 +53,11 @@ PAGES: list[tuple[str, str, bool, str | None]] = [
     ("anon", "/?capacity=400", False, MAP_READY),  # nobody has room for 400: suggestions to relax the search
     ("anon", "/?capacity=viele", False, None),  # the search's error summary
     ("anon", "/raeume/{hall}", True, None),
+    ("anon", "/raeume/{club}", False, None),  # on request: "Ohne Konto anfragen"
+    ("anon", "/raeume/{club}/gastanfrage", False, None),
+    ("anon", "/raeume/{club}/gastanfrage/gesendet", False, None),
+    ("anon", "/gastanfrage/bestaetigen/{guest_optin}", False, None),
+    ("anon", "/gastanfrage/absagen/{guest_cancel}", False, None),
     ("anon_en", "/raeume/{hall}?lang=en", False, None),
     ("anon", "/impressum", False, None),
     ("anon", "/datenschutz", False, None),
@@ -97,6 +102,7 @@ STATES: list[tuple[str, str, str, dict]] = [
     ("anon", "/", "open the filters", PHONE),
     ("anon", "/", "open a popup", DESKTOP),
     ("anon", "/registrieren", "send it empty", PHONE),
+    ("anon", "/raeume/{club}/gastanfrage", "send it empty", PHONE),
     ("alice", "/raeume/{hall}/buchen", "send it empty", PHONE),
     ("alice", "/bedarfe/neu", "send it empty", PHONE),
     ("marta", "/verwaltung/raeume/neu", "send it empty", PHONE),
@@ -187,13 +193,15 @@ def _world(session) -> dict:
                            last_error="SMTP-Server nicht erreichbar"))
     signup = accounts.sign_up(session, email="neu-ungeprueft@example.org", display_name="Noch nicht bestätigt",
                               password=PASSWORD, organisation_name="Neue Initiative")
+    guest_optin, guest_cancel = guest_requests(session, club)
     session.flush()
     return {
         "users": {"alice": alice, "ina": ina, "marta": marta, "qm": qm},
         "ids": {"hall": hall.id, "club": club.id, "choir": choir.id, "need": need.id, "phase": phase, "series": series,
                 "round": round_.id, "invitation": invitation,
                 "reset": accounts.reset_token(alice, "test-secret-key"),
-                "unconfirmed": accounts.verification_token(signup.user, "test-secret-key", "/meine-buchungen")},
+                "unconfirmed": accounts.verification_token(signup.user, "test-secret-key", "/meine-buchungen"),
+                "guest_optin": guest_optin, "guest_cancel": guest_cancel},
     }
 
 

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import reset_rate_limits
-from factories import create_organisation, create_space, make_manager
+from factories import create_organisation, create_space, guest_requests, make_manager
 from sqlalchemy import select, text
 from werkzeug import exceptions as http_exceptions
 
@@ -106,6 +106,8 @@ BASELINE = {
     "auth.reset": {"password": "ein-neues-passwort", "confirm": "ein-neues-passwort"},
     "auth.confirm": {"password": PASSWORD},
     "auth.invite": {"email": "gast@example.org"},
+    "guests.request_form": {"starts": "18:00", "ends": "20:00", "attendees": "10", "name": "Gül",
+                            "email": "gast3@example.org", "group_name": "Hausgemeinschaft", "consent": "y"},
     "manage.new_space": {"address": "Lister Meile 33, 30161 Hannover", "lat": "52,3831", "lon": "9,7468",
                          "name": "Neuer Raum", "capacity": "20", "opens_1": "09:00", "closes_1": "21:00"},
     "manage.add_closure": {"closure-start_day": "2026-12-24", "closure-end_day": "2026-12-26",
@@ -380,12 +382,14 @@ def world(session, clock) -> World:
     # Somebody who registered and has not confirmed the address yet (the confirmation form).
     signup = accounts.sign_up(session, email="neu-ungeprueft@example.org", display_name="Noch nicht bestätigt",
                               password=PASSWORD, organisation_name="Neue Initiative")
+    guest_optin, guest_cancel = guest_requests(session, club)  # the confirmed one is in the manager's inbox
     return World(qm=qm, manager=manager, alice=alice, ina=ina, ids={
         "hall": hall.id, "club": club.id, "choir": choir.id, "need": need.id, "phase": phase_id,
         "round": round_.id, "invitation": invitation,
         "series": session.scalar(select(BookingSeries.id).where(BookingSeries.space_id == club.id)),
         "reset": accounts.reset_token(alice, "test-secret-key"),
         "unconfirmed": accounts.verification_token(signup.user, "test-secret-key", "/meine-buchungen"),
+        "guest_optin": guest_optin, "guest_cancel": guest_cancel,
     })
 
 
@@ -404,6 +408,9 @@ def pages(w: World) -> list[tuple[User | None, str]]:
         (None, "/passwort-vergessen"),
         (None, f"/passwort-neu/{i['reset']}"),
         (None, f"/konto/bestaetigen/{i['unconfirmed']}"),
+        (None, f"/raeume/{i['club']}/gastanfrage"),
+        (None, f"/gastanfrage/bestaetigen/{i['guest_optin']}"),
+        (None, f"/gastanfrage/absagen/{i['guest_cancel']}"),
         (w.alice, f"/raeume/{i['hall']}/buchen"),
         (w.alice, "/meine-buchungen"),
         (w.alice, f"/organisationen/{i['choir']}/kalender"),
@@ -601,8 +608,8 @@ def exercise(session, tables, target: Target, label: str, data: dict, *, must_su
     with client.session_transaction() as cookie:
         cookie.clear()
         cookie.update(target.cookie)
-    if target.endpoint.startswith("auth."):
-        reset_rate_limits()  # the login, registration and reset limits would answer 429 after a few
+    if target.endpoint.startswith(("auth.", "guests.")):
+        reset_rate_limits()  # the login, registration, reset and guest limits would answer 429 after a few
     savepoint = session.begin_nested()
     session.connection()  # the SAVEPOINT itself: begin_nested() alone waits for the next query
     try:
