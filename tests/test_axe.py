@@ -94,6 +94,10 @@ PAGES: list[tuple[str, str, bool, str | None]] = [
     ("qm", "/verwaltung/raumvergabe", False, None),
     ("qm", "/verwaltung/raumvergabe/{round}", False, None),
     ("qm", "/verwaltung/mails", False, None),
+    ("marta", "/nutzung?von=2026-11-01&bis=2026-12-31", False, None),  # a space manager: the provider's spaces
+    ("qm", "/nutzung?von=2026-11-01&bis=2026-12-31", True, None),  # a QM admin: every space
+    ("qm", "/nutzung/druck?von=2026-11-01&bis=2026-12-31", False, None),  # the printable Verwendungsnachweis
+    ("alice", "/nutzung", False, None),  # the error page (403): a member of an initiative manages no space
 ]
 
 # Pages in a state a person gets to by acting on them: (who, path, what they do, width). The filter panel of the
@@ -113,6 +117,7 @@ STATES: list[tuple[str, str, str, dict]] = [
 NOT_VISITED: dict[str, str] = {
     "health.healthz": "plain text for the load balancer, not a page",
     "gaps.csv_export": "a CSV download, not a page",
+    "usage.csv_export": "a CSV download, not a page",
     "gaps.geojson": "GeoJSON data for the gap map, not a page",
     "feeds.organisation_feed": "an iCalendar feed (.ics) for calendar apps, not a page",
     "feeds.space_feed": "an iCalendar feed (.ics) for calendar apps, not a page",
