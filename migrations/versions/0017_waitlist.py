@@ -1,8 +1,8 @@
 """Waitlist (issue 14): groups queue for a taken slot.
 
 waitlist_entries holds one wanted date per row (the dates of one request share request_key), served in the
-order the groups joined; a freed slot is offered to the first group whose date it fits and held for it until
-offer_expires_at (spaces.booking.waitlist).
+order the groups joined; a freed slot is offered to the first group whose date it fits: the offer is a real
+booking in status 'requested' (booking_id), held for that group until offer_expires_at (spaces.booking.waitlist).
 
 Revision ID: 0017
 Revises: 0016
@@ -62,9 +62,12 @@ def upgrade():
     op.create_index('ix_waitlist_entries_offer_deadline', 'waitlist_entries', ['offer_expires_at'],
                     unique=False, postgresql_where=sa.text("status = 'offered'"))
     op.create_index('ix_waitlist_entries_organisation_id', 'waitlist_entries', ['organisation_id'], unique=False)
+    op.create_index('ix_waitlist_entries_offered_booking', 'waitlist_entries', ['booking_id'], unique=False,
+                    postgresql_where=sa.text("status = 'offered'"))
 
 
 def downgrade():
+    op.drop_index('ix_waitlist_entries_offered_booking', table_name='waitlist_entries')
     op.drop_index('ix_waitlist_entries_organisation_id', table_name='waitlist_entries')
     op.drop_index('ix_waitlist_entries_offer_deadline', table_name='waitlist_entries')
     op.drop_index('ix_waitlist_entries_line', table_name='waitlist_entries')

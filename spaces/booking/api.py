@@ -12,9 +12,8 @@ from spaces import outbox
 from spaces.accounts import service as accounts
 from spaces.booking import notifications, rules
 from spaces.booking import service as booking_service
-from spaces.booking.queries import upcoming_bookings
+from spaces.booking.queries import UPCOMING_LIMIT
 from spaces.booking.schemas import Body, BookingRequest, CancelRequest, Decision, TokenRequest
-from spaces.clock import now_utc
 from spaces.core.errors import NotFound, Unauthorized
 from spaces.db import db
 from spaces.finder.schemas import checked
@@ -57,8 +56,8 @@ def _body(model: type[Body], *, optional: bool = False) -> Body:
 
 @bp.get("/bookings")
 def list_bookings():
-    """Upcoming bookings of my organisations."""
-    rows = db.session.scalars(upcoming_bookings([o.id for o in current_user.organisations], now_utc())).all()
+    """Upcoming bookings of my organisations (a waitlist offer only once the group claimed it)."""
+    rows = booking_service.upcoming_of_my_groups(current_user, limit=UPCOMING_LIMIT)
     return jsonify(bookings=[booking_json(b) for b in rows])
 
 

@@ -49,10 +49,12 @@ def _event(booking: Booking, summary: str, *, description: str = "", location: s
 
 
 def _feed_bookings(*, space_id: int | None = None, organisation_id: int | None = None) -> list[Booking]:
-    """Slot-holding bookings from 60 days ago to 400 days ahead, of one space or one organisation."""
+    """Slot-holding bookings from 60 days ago to 400 days ahead, of one space or one organisation. A space's feed
+    shows a waitlist offer as busy (it holds the slot); an organisation's leaves it out until the group claims it
+    (as "Meine Buchungen" lists it only as the offer)."""
     now = now_utc()
     return booking_service.slot_holding(Interval(now - PAST, now + AHEAD), space_id=space_id,
-                                        organisation_id=organisation_id)
+                                        organisation_id=organisation_id, offers=organisation_id is None)
 
 
 def _ics(cal: Calendar, filename: str) -> Response:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from spaces.accounts.service import manages
+from spaces.booking.waitlist_tables import unclaimed_offer
 from spaces.clock import now_utc
 from spaces.core import bookability
 from spaces.core.availability import BERLIN, Interval
@@ -127,28 +128,31 @@ def booking_for(session: Session, user: User, booking_id: int) -> Booking:
 
 
 def check_slots(session: Session, space: Space, intervals: list[Interval], *, attendees: int,
-                organisation: Organisation | None, deciding: Booking | None = None) -> list[SlotVerdict]:
-    """Every booking rule (spaces.core.bookability.check) for every slot, with German reasons; six queries.
+                organisation: Organisation | None, deciding: Booking | None = None,
+                expire_offers: bool = True) -> list[SlotVerdict]:
+    """Every booking rule (spaces.core.bookability.check) for every slot, with German reasons; seven queries.
 
     `deciding`: the request a manager is about to accept; it does not collide with itself, and
     who may book and how is the manager's call, but times, closures and size still have to fit.
-    A slot offered to another waiting group is held for it until the offer's deadline: that refusal is
-    added here, in the one place every booking path asks (spaces.booking.waitlist.add_holds).
+    A slot offered to a waiting group is held by a booking like any other (spaces.booking.waitlist), so it is
+    simply taken. Every booking path asks here first, so offers of this space whose deadline has passed are
+    let go first (waitlist.expire_offers: one indexed query when there are none; it writes, in the caller's
+    transaction). `expire_offers=False` only for the waitlist itself, which does that already.
     """
-    from spaces.booking import waitlist  # it asks these rules in turn
-
     if not intervals:
         return []
+    if expire_offers:
+        from spaces.booking import waitlist  # it asks these rules in turn
+
+        waitlist.expire_offers(session, space.id)
     window = Interval(min(i.start for i in intervals), max(i.end for i in intervals))
     terms = terms_for(session, [space.id])[space.id]
     occupancy = occupancy_for(session, [space.id], window, except_booking=deciding.id if deciding else None)[space.id]
     # None: a guest's request (spaces.booking.guests), for no registered group
     organisation_id, organisation_name = (organisation.id, organisation.name) if organisation else (None, "")
-    verdicts = bookability.check(terms, occupancy, intervals, now=now_utc(), organisation_id=organisation_id,
-                                 organisation_name=organisation_name, attendees=attendees,
-                                 deciding=deciding is not None)
-    waitlist.add_holds(session, space.id, verdicts, organisation_id)
-    return verdicts
+    return bookability.check(terms, occupancy, intervals, now=now_utc(), organisation_id=organisation_id,
+                             organisation_name=organisation_name, attendees=attendees,
+                             deciding=deciding is not None)
 
 
 # ----------------------------------------------------------------------------- changes
@@ -162,17 +166,20 @@ def audit(session: Session, actor: User | None, action: str, obj, **details) -> 
                                     for k, v in details.items()}))
 
 
-def write_bookings(session: Session, *, space: Space, user: User, organisation: Organisation,
+def write_bookings(session: Session, *, space: Space, user: User | None, organisation: Organisation,
                    verdicts: list[SlotVerdict], attendees: int, purpose: str = "", is_public: bool = False,
-                   series: BookingSeries | None = None) -> list[Booking]:
+                   series: BookingSeries | None = None, status: str | None = None, **audited) -> list[Booking]:
     """Write the bookable slots (all or none, in a savepoint) and their audit rows.
 
+    The status follows the space's mode unless given (the waitlist's offers are 'requested'); `user` is the
+    requester (None: an offer for a group whose requester's account is gone); `audited` goes into the audit rows.
     The database's exclusion constraint is the last word: when another request won a slot since
     the check, nothing is written and SlotTaken (409) says so.
     """
-    status = BookingStatus.CONFIRMED if space.booking_mode == BookingMode.INSTANT else BookingStatus.REQUESTED
+    if status is None:
+        status = BookingStatus.CONFIRMED if space.booking_mode == BookingMode.INSTANT else BookingStatus.REQUESTED
     created = [
-        Booking(space_id=space.id, organisation_id=organisation.id, requester_id=user.id,
+        Booking(space_id=space.id, organisation_id=organisation.id, requester_id=user.id if user else None,
                 series_id=series.id if series else None, during=Range(v.interval.start, v.interval.end, bounds="[)"),
                 status=status, attendees=attendees, purpose=purpose.strip()[:300], is_public=is_public)
         for v in verdicts
@@ -190,7 +197,7 @@ def write_bookings(session: Session, *, space: Space, user: User, organisation: 
     for booking in created:
         audit(session, user, "booking.created", booking, status=booking.status, space_id=space.id,
               organisation_id=organisation.id, start=booking.during.lower.isoformat(),
-              end=booking.during.upper.isoformat())
+              end=booking.during.upper.isoformat(), **audited)
     return created
 
 
@@ -234,6 +241,7 @@ def decide(session: Session, booking: Booking, manager: User, *, accept: bool, n
     if not can_manage(session, manager, booking.space):
         raise Forbidden("Über Anfragen entscheidet nur die Raumverwaltung dieses Raums.")
     booking = _locked(session, booking)
+    _not_an_open_offer(session, booking)
     if booking.status != BookingStatus.REQUESTED:
         word = {BookingStatus.CONFIRMED: "angenommen", BookingStatus.DECLINED: "abgelehnt",
                 BookingStatus.CANCELLED: "abgesagt"}.get(booking.status, booking.status)
@@ -254,6 +262,14 @@ def decide(session: Session, booking: Booking, manager: User, *, accept: bool, n
     return booking
 
 
+def _not_an_open_offer(session: Session, booking: Booking) -> None:
+    """An offer of the waitlist the group has not claimed is no request yet: only the waitlist changes it
+    ("Annehmen", "Nicht mehr nötig", its deadline). Conflict (409) for anyone deciding or cancelling it."""
+    if session.scalar(select(unclaimed_offer(booking.id))):
+        raise Conflict("Dieser Termin ist einer Gruppe von der Warteliste angeboten und noch nicht angenommen: "
+                       "sie nimmt ihn unter „Meine Buchungen“ an oder gibt ihn frei; sonst läuft das Angebot ab.")
+
+
 def cancel(session: Session, booking: Booking, user: User, *, rest_of_series: bool = False) -> list[Booking]:
     """Cancel one booking, or it and the later ones of its series; the group or the space's managers may.
 
@@ -262,6 +278,7 @@ def cancel(session: Session, booking: Booking, user: User, *, rest_of_series: bo
     """
     if not (user.member_of(booking.organisation_id) or can_manage(session, user, booking.space)):
         raise Forbidden("Absagen kann nur die Gruppe, die gebucht hat, oder die Raumverwaltung.")
+    _not_an_open_offer(session, booking)  # (an offer has no series: the rest of a series holds none)
     query = select(Booking).where(Booking.id == booking.id)
     if rest_of_series and booking.series_id:
         query = select(Booking).where(Booking.series_id == booking.series_id,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from spaces.accounts.service import managed_organisation_ids
 from spaces.booking import notifications, rules
+from spaces.booking.waitlist_tables import unclaimed_offer
 from spaces.clock import now_utc
 from spaces.core import holidays
 from spaces.core.availability import Interval
@@ -116,14 +117,18 @@ def groups_to_book_for(user: User) -> list[tuple[int, str]]:
 
 
 def upcoming_of_my_groups(user: User, limit: int = 500) -> list[Booking]:
-    """The bookings of the person's groups that have not ended, in time order."""
+    """The bookings of the person's groups that have not ended, in time order; without offers from the waitlist
+    not claimed yet (not the group's booking until it takes them: "Meine Buchungen" shows them as offers)."""
     org_ids = [o.id for o in user.organisations]
-    return session_scalars(_upcoming(select(Booking).where(Booking.organisation_id.in_(org_ids))).limit(limit))
+    return session_scalars(_upcoming(select(Booking).where(Booking.organisation_id.in_(org_ids),
+                                                           ~unclaimed_offer(Booking.id))).limit(limit))
 
 
 def open_requests(user: User, limit: int = 500) -> list[Booking]:
-    """Upcoming requests for the spaces the person manages (all of them for a QM admin)."""
-    query = select(Booking).join(Space).join(Site).where(Booking.status == BookingStatus.REQUESTED)
+    """Upcoming requests for the spaces the person manages (all of them for a QM admin); an offer of the
+    waitlist becomes one only when its group claims it."""
+    query = select(Booking).join(Space).join(Site).where(Booking.status == BookingStatus.REQUESTED,
+                                                         ~unclaimed_offer(Booking.id))
     if not user.is_qm_admin:
         managed = managed_organisation_ids(db.session, user)
         if not managed:
@@ -132,10 +137,14 @@ def open_requests(user: User, limit: int = 500) -> list[Booking]:
     return session_scalars(_upcoming(query).limit(limit))
 
 
-def slot_holding(window: Interval, *, space_id: int | None = None, organisation_id: int | None = None) -> list[Booking]:
-    """Requested and confirmed bookings overlapping `window`, of one space and/or one organisation, in time order."""
+def slot_holding(window: Interval, *, space_id: int | None = None, organisation_id: int | None = None,
+                 offers: bool = True) -> list[Booking]:
+    """Requested and confirmed bookings overlapping `window`, of one space and/or one organisation, in time order;
+    `offers=False`: without the waitlist's offers not claimed yet (a group's own lists)."""
     query = select(Booking).where(Booking.status.in_([s.value for s in SLOT_HOLDING]),
                                   Booking.during.op("&&")(func.tstzrange(window.start, window.end, literal("[)"))))
+    if not offers:
+        query = query.where(~unclaimed_offer(Booking.id))
     if space_id is not None:
         query = query.where(Booking.space_id == space_id)
     if organisation_id is not None:

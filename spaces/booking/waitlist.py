@@ -4,16 +4,29 @@ A group whose request is refused because a date is taken can queue for exactly t
 WaitlistEntry per date; the dates of one request share a key). When a slot-holding booking is
 cancelled or declined, every path that frees it calls :func:`slot_freed` in the same transaction:
 the first group in line (by the time it joined) whose date now passes every booking rule
-(spaces.booking.rules.check_slots) is offered it, by mail and on "Meine Buchungen", and the slot is
-held for that group until the offer's deadline (WAITLIST_OFFER_HOURS, at most until the slot begins):
-check_slots refuses it to everyone else meanwhile (:func:`add_holds`, the one place that rule lives).
-The group claims it ("Annehmen": a booking through the one booking service, so the exclusion
-constraint has the last word) or passes ("Nicht mehr nötig"); an offer that runs out goes to the next
-in line, through :func:`tick` (``flask waitlist tick``, for cron, and lazily whenever a waitlist is read).
+(spaces.booking.rules.check_slots) is offered it, by mail and on "Meine Buchungen".
+
+The hold IS a booking: the offer writes a real Booking for that group (status 'requested', through
+rules.write_bookings like every booking) and the entry points to it (booking_id, status 'offered',
+offer_expires_at: WAITLIST_OFFER_HOURS, at most until the slot begins). So the exclusion constraint, the
+booking form, the search, the map, the week view, the availability API, the iCal feeds, proposals and
+allocation rounds all see the slot as taken, and no rule of the waitlist lives anywhere else. While the
+offer is open it is no request yet: the managers' inbox and the group's own lists leave it out
+(:func:`unclaimed_offer`), "Meine Buchungen" shows it once, as the offer, and rules.decide / rules.cancel
+refuse it. The group claims it ("Annehmen": the booking becomes the group's, confirmed on an instant space,
+an ordinary request for the managers on a space on request) or passes ("Nicht mehr nötig"): the booking is
+cancelled and the slot offered to the next in line, in the same transaction.
+
+When an offer whose deadline has passed lets go of its slot: not by itself at the deadline, but at the next
+expiry (:func:`tick`), which runs from cron (``flask waitlist tick``), on "Meine Buchungen" and before a claim
+or a give-up, and for one space (:func:`expire_offers`) at the start of every rules.check_slots, i.e. before
+anyone books, requests, joins the line for or accepts a date of that space. Pages that only read (search,
+week view, availability, feeds) never write: there such an offer shows as taken until one of those ran.
 
 Races: every change to one space's line takes a transaction-scoped advisory lock on that space first
 (:func:`lock_line`), so two frees, two claims or a free and an expiry at once are served one after the
-other, and the second sees what the first committed; entries are read again under FOR UPDATE.
+other, and the second sees what the first committed; entries are read again under FOR UPDATE, then their
+booking. The exclusion constraint is the last word on the slot itself.
 """
 
 from __future__ import annotations
@@ -29,18 +42,33 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from spaces.booking import rules
-from spaces.booking import service as booking_service
-from spaces.booking.waitlist_tables import OPEN, WaitlistEntry, WaitStatus
+from spaces.booking import notifications, rules
+from spaces.booking.service import BookingOutcome
+from spaces.booking.waitlist_tables import (  # unclaimed_offer: the SQL criterion lives with the table
+    OPEN,
+    WaitlistEntry,
+    WaitStatus,
+    unclaimed_offer,
+)
 from spaces.clock import BERLIN, now_utc
 from spaces.core import bookability
 from spaces.core.availability import Interval, merge
-from spaces.core.bookability import Problem, SlotVerdict
+from spaces.core.bookability import SlotVerdict
 from spaces.core.errors import Conflict, NotFound
 from spaces.core.phrases import phrase
 from spaces.db import db
 from spaces.links import absolute_url
-from spaces.models import SLOT_HOLDING, Booking, Organisation, OutboxMail, Space, User, memberships
+from spaces.models import (
+    SLOT_HOLDING,
+    Booking,
+    BookingMode,
+    BookingStatus,
+    Organisation,
+    OutboxMail,
+    Space,
+    User,
+    memberships,
+)
 from spaces.outbox import Outgoing
 
 DEFAULT_OFFER_HOURS = 24
@@ -73,36 +101,6 @@ def deadline_text(moment: datetime) -> str:
     return f"{moment.astimezone(BERLIN):%d.%m.%Y, %H:%M}"
 
 
-# ----------------------------------------------------------------------------- the hold (asked by check_slots)
-
-
-def _open_offers(session: Session, space_id: int, window: Interval, *, except_organisation: int | None = None):
-    query = select(WaitlistEntry.during, WaitlistEntry.offer_expires_at).where(
-        WaitlistEntry.space_id == space_id, WaitlistEntry.status == WaitStatus.OFFERED,
-        WaitlistEntry.offer_expires_at > now_utc(), WaitlistEntry.during.op("&&")(_during(window)))
-    if except_organisation is not None:
-        query = query.where(WaitlistEntry.organisation_id != except_organisation)
-    return [(Interval.trusted(during.lower, during.upper), expires) for during, expires in session.execute(query)]
-
-
-def add_holds(session: Session, space_id: int, verdicts: list[SlotVerdict], organisation_id: int | None) -> None:
-    """While a slot is offered to a waiting group, nobody else may book it: adds that reason (code 'taken',
-    so HTTP 409) to every verdict whose slot overlaps another group's open offer. One query."""
-    if not verdicts:
-        return
-    window = Interval(min(v.interval.start for v in verdicts), max(v.interval.end for v in verdicts))
-    offers = _open_offers(session, space_id, window, except_organisation=organisation_id)
-    for verdict in verdicts:
-        if verdict.taken:
-            continue
-        for interval, expires in offers:
-            if interval.overlaps(verdict.interval):
-                verdict.reasons.append(Problem(bookability.TAKEN, phrase(
-                    "Für diesen Termin hat eine wartende Gruppe ein Angebot bis %(until)s.",
-                    until=deadline_text(expires))))
-                break
-
-
 # ----------------------------------------------------------------------------- freeing, offering, expiring
 
 
@@ -132,8 +130,9 @@ def queue(session: Session, mails: list[Outgoing]) -> None:
 
 
 def _offer(session: Session, space_id: int, windows: list[Interval]) -> list[WaitlistEntry]:
-    """Offer what is free in `windows` to the waiting groups, first come first served (the line is locked);
-    the entries offered."""
+    """Offer what is free in `windows` to the waiting groups, first come first served (the line is locked):
+    each offer is a booking in status 'requested' for the group, written as every booking is; the entries
+    offered."""
     now, windows = now_utc(), merge(windows)
     if not windows:
         return []
@@ -143,27 +142,41 @@ def _offer(session: Session, space_id: int, windows: list[Interval]) -> list[Wai
                                     func.lower(WaitlistEntry.during) > now, overlaps)
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
         .with_for_update().execution_options(populate_existing=True)).all()
-    if not candidates:
-        return []
-    span = Interval(min(w.start for w in windows), max(w.end for w in windows))
-    held = [interval for interval, _ in _open_offers(session, space_id, span)]  # any group's, its own too
     space, offered = session.get(Space, space_id), []
     for entry in candidates:
         interval = interval_of(entry)
-        if any(h.overlaps(interval) for h in held):
-            continue
+        # An earlier candidate's offer is a booking already: a date it overlaps is simply taken.
         verdict, = rules.check_slots(session, space, [interval], attendees=entry.attendees,
-                                     organisation=entry.organisation)
+                                     organisation=entry.organisation, expire_offers=False)
         if not verdict.ok:  # still taken in part, closed meanwhile, too many people now …: stays in line
             continue
-        entry.status, entry.offered_at = WaitStatus.OFFERED, now
+        try:
+            booking, = rules.write_bookings(
+                session, space=space, user=entry.requester, organisation=entry.organisation, verdicts=[verdict],
+                attendees=entry.attendees, purpose=entry.purpose, is_public=entry.is_public,
+                status=BookingStatus.REQUESTED, via="waitlist", waitlist_entry_id=entry.id)
+        except rules.SlotTaken:  # a booking that did not wait for the line won the slot meanwhile: stays in line
+            continue
+        entry.status, entry.offered_at, entry.booking_id = WaitStatus.OFFERED, now, booking.id
         entry.offer_expires_at = min(now + timedelta(hours=offer_hours()), interval.start)
-        held.append(interval)
-        session.flush()  # the next candidate's check sees this hold
+        session.flush()
         rules.audit(session, None, "waitlist.offered", entry, space_id=space_id, organisation_id=entry.organisation_id,
-                    until=entry.offer_expires_at.isoformat())
+                    booking_id=booking.id, until=entry.offer_expires_at.isoformat())
         offered.append(entry)
     return offered
+
+
+def _release(session: Session, entry: WaitlistEntry, user: User | None, why: str) -> None:
+    """The booking that held an offer's slot is cancelled (given up or run out), audited; the entry is closed
+    by the caller, the slot offered on by the caller."""
+    if entry.booking_id is None:
+        return
+    booking = session.get(Booking, entry.booking_id, with_for_update=True, populate_existing=True)
+    if booking is not None and booking.status in SLOT_HOLDING:
+        booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now_utc()
+        booking.cancelled_by_id = user.id if user else None
+        rules.audit(session, user, "booking.cancelled", booking, via="waitlist", why=why, waitlist_entry_id=entry.id)
+    session.flush()
 
 
 @dataclass
@@ -185,30 +198,51 @@ def _stale(now: datetime):
 
 
 def tick(session: Session, limit: int = 1000) -> Tick:
-    """Offers that ran out expire and pass to the next group in line; dates that began while a group still
-    waited leave the line. For cron (`flask waitlist tick`) and before every reading of a waitlist."""
+    """Offers that ran out expire (their bookings are cancelled) and pass to the next group in line; dates that
+    began while a group still waited leave the line. For cron (`flask waitlist tick`), "Meine Buchungen" and
+    before a claim or a give-up."""
     now, result = now_utc(), Tick()
     spaces = session.scalars(select(WaitlistEntry.space_id).where(_stale(now)).distinct().limit(limit)).all()
     for space_id in sorted(spaces):
-        lock_line(session, space_id)
-        stale = session.scalars(select(WaitlistEntry).where(WaitlistEntry.space_id == space_id, _stale(now))
-                                .order_by(WaitlistEntry.id).with_for_update()
-                                .execution_options(populate_existing=True)).all()
-        passed_on = []
-        for entry in stale:
-            had_offer = entry.status == WaitStatus.OFFERED
-            entry.status, entry.closed_at = WaitStatus.EXPIRED, now
-            if had_offer and _own_bookings(session, space_id, entry.organisation_id, [interval_of(entry)]):
-                entry.status = WaitStatus.CLAIMED  # the group booked the date itself, through the form
-            elif had_offer:
-                passed_on.append(interval_of(entry))
-                result.mails += expired_mails(session, entry)
-            rules.audit(session, None, f"waitlist.{entry.status}", entry, space_id=space_id, by="tick")
-            result.expired += 1
-        offered = _offer(session, space_id, passed_on)
-        result.offered += len(offered)
-        result.mails += offer_mails(session, offered)
+        _expire(session, space_id, now, result)
     return result
+
+
+def expire_offers(session: Session, space_id: int) -> None:
+    """The lazy expiry for one space, at the start of every rules.check_slots of it (a booking, a request, a
+    decision, joining the line): offers whose deadline passed let go of their slot before it is checked, their
+    mails queued in the caller's transaction. One indexed query when there are none (the usual case); only
+    then the line's lock. Never on pages that only read: it writes."""
+    now = now_utc()
+    ran_out = session.scalar(select(WaitlistEntry.id).where(
+        WaitlistEntry.space_id == space_id, WaitlistEntry.status == WaitStatus.OFFERED,
+        WaitlistEntry.offer_expires_at <= now).limit(1))
+    if ran_out is None:
+        return
+    result = Tick()
+    _expire(session, space_id, now, result)
+    queue(session, result.mails)
+
+
+def _expire(session: Session, space_id: int, now: datetime, result: Tick) -> None:
+    lock_line(session, space_id)
+    stale = session.scalars(select(WaitlistEntry).where(WaitlistEntry.space_id == space_id, _stale(now))
+                            .order_by(WaitlistEntry.id).with_for_update()
+                            .execution_options(populate_existing=True)).all()
+    passed_on = []
+    for entry in stale:
+        had_offer = entry.status == WaitStatus.OFFERED
+        entry.status, entry.closed_at = WaitStatus.EXPIRED, now
+        if had_offer:
+            _release(session, entry, None, "expired")
+            passed_on.append(interval_of(entry))
+            result.mails += expired_mails(session, entry)
+        rules.audit(session, None, f"waitlist.{entry.status}", entry, space_id=space_id, by="tick")
+        result.expired += 1
+    session.flush()
+    offered = _offer(session, space_id, passed_on)
+    result.offered += len(offered)
+    result.mails += offer_mails(session, offered)
 
 
 # ----------------------------------------------------------------------------- what a group does
@@ -268,7 +302,8 @@ def _own_bookings(session: Session, space_id: int, organisation_id: int, slots: 
     window = Interval(min(s.start for s in slots), max(s.end for s in slots))
     rows = session.scalars(select(Booking.during).where(
         Booking.space_id == space_id, Booking.organisation_id == organisation_id,
-        Booking.status.in_([s.value for s in SLOT_HOLDING]), Booking.during.op("&&")(_during(window))))
+        Booking.status.in_([s.value for s in SLOT_HOLDING]), Booking.during.op("&&")(_during(window)),
+        ~unclaimed_offer(Booking.id)))  # the group's own open offer: it waits for that date already
     return [Interval(r.lower, r.upper) for r in rows]
 
 
@@ -324,31 +359,47 @@ _CLOSED = {  # why an entry cannot be given up, by its state
 }
 
 
-def claim(session: Session, user: User, entry_id: int) -> tuple[WaitlistEntry, booking_service.BookingOutcome]:
-    """Take an open offer: the date is booked (or requested, on a space on request) through the one booking
-    service, so every rule and the exclusion constraint decide. Conflict (409) when the offer is no longer
-    open (taken, expired, given up); SlotTaken (409) or BookingRefused (422) from the booking itself."""
+def claim(session: Session, user: User, entry_id: int) -> tuple[WaitlistEntry, BookingOutcome]:
+    """Take an open offer: its booking becomes the group's, confirmed on an instant space, on a space on request
+    an ordinary request the managers decide in their inbox (the person who claims is its requester).
+    Conflict (409) when the offer is no longer open (taken, expired, given up); BookingRefused (422) when the
+    space changed since the offer (a closure, other hours, fewer seats)."""
     entry = _locked(session, entry_for(session, user, entry_id))
     if entry.status != WaitStatus.OFFERED:
         raise Conflict(_GONE[WaitStatus(entry.status)])
-    if entry.offer_expires_at <= now_utc():
+    now = now_utc()
+    if entry.offer_expires_at <= now:
         raise Conflict(phrase("Das Angebot galt bis %(until)s und ist abgelaufen; der Termin geht an die nächste "
                               "Gruppe in der Warteschlange.", until=deadline_text(entry.offer_expires_at)))
-    outcome = booking_service.request_booking(
-        session, user=user, organisation=entry.organisation, space=entry.space, slots=[interval_of(entry)],
-        attendees=entry.attendees, purpose=entry.purpose, is_public=entry.is_public)
-    entry.status, entry.closed_at, entry.booking_id = WaitStatus.CLAIMED, now_utc(), outcome.created[0].id
-    rules.audit(session, user, "waitlist.claimed", entry, booking_id=entry.booking_id)
-    return entry, outcome
+    booking = session.get(Booking, entry.booking_id, with_for_update=True, populate_existing=True)
+    if booking is None or booking.status != BookingStatus.REQUESTED:
+        raise Conflict(phrase("Dieses Angebot gilt nicht mehr."))
+    space = entry.space
+    verdict, = rules.check_slots(session, space, [interval_of(entry)], attendees=booking.attendees,
+                                 organisation=entry.organisation, deciding=booking)
+    if not verdict.ok:
+        raise rules.BookingRefused(phrase("Annehmen geht nicht mehr: %(why)s", why=" ".join(verdict.problems)),
+                                   [verdict])
+    booking.requester = user
+    if space.booking_mode == BookingMode.INSTANT:  # as an instant booking: confirmed, decided by nobody
+        booking.status = BookingStatus.CONFIRMED
+    entry.status, entry.closed_at = WaitStatus.CLAIMED, now
+    rules.audit(session, user, "booking.claimed", booking, status=booking.status, waitlist_entry_id=entry.id)
+    rules.audit(session, user, "waitlist.claimed", entry, booking_id=booking.id)
+    session.flush()
+    return entry, BookingOutcome([verdict], created=[booking], mails=notifications.booked(space, [booking], user))
 
 
 def give_up(session: Session, user: User, entry_id: int) -> tuple[WaitlistEntry, list[Outgoing]]:
-    """Leave the line for a date, or pass on an open offer ("Nicht mehr nötig"): the next group gets it."""
+    """Leave the line for a date, or pass on an open offer ("Nicht mehr nötig"): its booking is cancelled and
+    the next group in line gets the slot."""
     entry = _locked(session, entry_for(session, user, entry_id))
     if entry.status not in OPEN:
         raise Conflict(_CLOSED[WaitStatus(entry.status)])
     was_offered = entry.status == WaitStatus.OFFERED
     entry.status, entry.closed_at = WaitStatus.WITHDRAWN, now_utc()
+    if was_offered:
+        _release(session, entry, user, "not_needed")
     rules.audit(session, user, "waitlist.withdrawn", entry, was_offered=was_offered)
     session.flush()
     passed = _offer(session, entry.space_id, [interval_of(entry)]) if was_offered else []

@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSTZRANGE, UUID, Range
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,8 +27,8 @@ from spaces.models import Booking, Organisation, Space, User
 
 class WaitStatus(StrEnum):
     WAITING = "waiting"  # in line
-    OFFERED = "offered"  # the slot is free and held for this group until offer_expires_at
-    CLAIMED = "claimed"  # the group took the offer: booking_id
+    OFFERED = "offered"  # held for this group by booking_id (status 'requested') until offer_expires_at
+    CLAIMED = "claimed"  # the group took the offer: booking_id is its booking now
     EXPIRED = "expired"  # the offer ran out, or the slot began while the group was still in line
     WITHDRAWN = "withdrawn"  # the group left the line or said "Nicht mehr nötig" to an offer
 
@@ -30,6 +41,8 @@ class WaitlistEntry(db.Model):
     """One wanted date of a group that found it taken; the dates of one request (a series) share request_key.
 
     Groups are served in the order they joined (created_at, id). A group waits at most once for a slot.
+    An offer is a real booking (booking_id, status 'requested'): the exclusion constraint and every path that
+    says whether a space is free see the slot as taken, with no rule of the waitlist anywhere else.
     """
 
     __tablename__ = "waitlist_entries"
@@ -51,6 +64,8 @@ class WaitlistEntry(db.Model):
         # What `flask waitlist tick` has to look at: open offers by their deadline.
         Index("ix_waitlist_entries_offer_deadline", "offer_expires_at", postgresql_where=text("status = 'offered'")),
         Index("ix_waitlist_entries_organisation_id", "organisation_id"),
+        # Whether a booking is an offer nobody has claimed yet (unclaimed_offer, in the inbox and the group's lists).
+        Index("ix_waitlist_entries_offered_booking", "booking_id", postgresql_where=text("status = 'offered'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,3 +88,10 @@ class WaitlistEntry(db.Model):
     organisation: Mapped[Organisation] = relationship()
     requester: Mapped[User | None] = relationship()
     booking: Mapped[Booking | None] = relationship()
+
+
+def unclaimed_offer(booking_id) -> ColumnElement[bool]:
+    """SQL: the booking `booking_id` (a column or a value) is an open offer of the waitlist that its group has not
+    claimed yet: it holds the slot, but it is no request for the managers' inbox, nor (yet) the group's booking."""
+    return select(WaitlistEntry.id).where(WaitlistEntry.booking_id == booking_id,
+                                          WaitlistEntry.status == WaitStatus.OFFERED).exists()

@@ -1,7 +1,9 @@
 """The waitlist: a group queues for a taken slot, is offered it when the holder cancels or is declined, holds it
-for WAITLIST_OFFER_HOURS, then the next in line; the offer is claimed through the booking rules."""
+for WAITLIST_OFFER_HOURS, then the next in line. The hold is a booking (status 'requested') of the offered group:
+every path that says whether a space is free sees it taken; claiming makes it the group's booking."""
 
-from datetime import time, timedelta
+import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from factories import create_organisation, create_space, csrf_of, log_in, make_manager
@@ -16,7 +18,7 @@ from spaces.clock import BERLIN, today_local
 from spaces.core.availability import Interval, wall_time_to_utc
 from spaces.core.errors import Conflict
 from spaces.core.recurrence import Frequency, SeriesRequest
-from spaces.models import Booking, OpeningHours, OutboxMail
+from spaces.models import SLOT_HOLDING, Booking, OpeningHours, OutboxMail
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 
@@ -73,6 +75,11 @@ def test_a_cancelled_slot_is_offered_to_the_first_group_in_line_by_mail(w, sessi
     assert first.status == WaitStatus.OFFERED
     assert first.offer_expires_at == clock.now + timedelta(hours=24)
     assert second.status == WaitStatus.WAITING
+    held = first.booking  # the hold is a booking of the offered group, for exactly the wanted date
+    assert (held.status, held.organisation_id, held.requester_id) == ("requested", w.first.organisations[0].id,
+                                                                      w.first.id)
+    assert waitlist.interval_of(first) == Interval(held.during.lower, held.during.upper)
+    assert (held.attendees, held.purpose) == (8, "Probe")
     mail, = w.mails_to(w.first)
     assert "Wartesaal ist frei geworden" in mail.subject
     assert rules.local_text(w.slot()) in mail.body and "/meine-buchungen" in mail.body
@@ -129,10 +136,12 @@ def test_while_an_offer_is_open_nobody_else_books_the_slot_and_the_group_claims_
     booking, = w.book(w.holder, [w.slot()])
     entry, = w.join(w.first, [w.slot()])
     rules.cancel(session, booking, w.holder)
-    with pytest.raises(rules.SlotTaken, match="wartende Gruppe ein Angebot bis"):
+    held = entry.booking_id
+    with pytest.raises(rules.SlotTaken, match="schon belegt"):  # the offer's booking holds the slot
         w.book(w.third, [w.slot(starts=19, ends=21)])
     claimed, outcome = waitlist.claim(session, w.first, entry.id)
     assert claimed.status == WaitStatus.CLAIMED and outcome.confirmed
+    assert claimed.booking_id == held and claimed.booking.status == "confirmed"  # the same booking, now the group's
     assert claimed.booking.organisation_id == w.first.organisations[0].id
     assert claimed.booking.purpose == "Probe" and claimed.booking.attendees == 8
     with pytest.raises(Conflict, match="schon angenommen"):
@@ -153,6 +162,7 @@ def test_an_expired_offer_passes_to_the_next_group_by_the_tick_command(app, w, s
     assert "1 abgelaufen, 1 neu angeboten" in result.output
     session.expire_all()
     assert (first.status, second.status) == ("expired", "offered")
+    assert (first.booking.status, second.booking.status) == ("cancelled", "requested")
     assert second.offer_expires_at == clock.now + timedelta(hours=24)
     assert "abgelaufen" in w.mails_to(w.first)[-1].subject
     assert "frei geworden" in w.mails_to(w.second)[-1].subject
@@ -191,6 +201,7 @@ def test_reading_my_bookings_passes_a_stale_offer_on(w, session, client, clock):
     until = (clock.now + timedelta(hours=24)).astimezone(BERLIN)
     assert f"{until:%d.%m.%Y}, {until:%H:%M} Uhr" in page  # the deadline in Berlin time
     assert (first.status, second.status) == ("expired", "offered")
+    assert f'data-booking="{second.booking_id}"' not in page  # shown once: as the offer, not also as a request
 
 
 def test_not_needed_passes_the_offer_on_and_leaving_the_line_is_possible(w, session, client):
@@ -210,6 +221,7 @@ def test_not_needed_passes_the_offer_on_and_leaving_the_line_is_possible(w, sess
     answer = client.post(f"/warteliste/{first.id}/verzichten", data={"csrf_token": csrf_of(page)})
     assert answer.status_code == 302
     assert (first.status, second.status) == ("withdrawn", "offered")
+    assert (first.booking.status, second.booking.status) == ("cancelled", "requested")
     # Someone else's entry: not found.
     assert client.post(f"/warteliste/{second.id}/annehmen", data={"csrf_token": csrf_of(page)}).status_code == 404
 
@@ -225,7 +237,8 @@ def test_claiming_an_expired_offer_is_refused_with_409_and_a_german_reason(w, se
     answer = client.post(f"/warteliste/{first.id}/annehmen", data={"csrf_token": csrf_of(page)})
     assert answer.status_code == 409
     assert "Dieses Angebot ist abgelaufen" in answer.get_data(as_text=True)
-    assert session.scalar(select(Booking).where(Booking.organisation_id == w.first.organisations[0].id)) is None
+    assert session.scalar(select(Booking).where(Booking.organisation_id == w.first.organisations[0].id,
+                                                Booking.status.in_(list(SLOT_HOLDING)))) is None
 
 
 def test_the_refused_booking_form_offers_the_waitlist_for_exactly_that_request(w, session, client):
@@ -292,13 +305,104 @@ def test_joining_with_hostile_input_answers_in_german_and_writes_nothing(w, sess
     assert session.scalars(select(WaitlistEntry)).all() == []
 
 
-def test_an_offer_the_group_took_through_the_booking_form_does_not_expire_with_a_mail(w, session, clock):
+def test_the_groups_own_offer_holds_the_slot_against_its_own_form_too_until_it_claims(w, session):
     booking, = w.book(w.holder, [w.slot()])
     first, = w.join(w.first, [w.slot()])
-    w.join(w.second, [w.slot()])
     rules.cancel(session, booking, w.holder)
-    w.book(w.first, [w.slot()])  # its own offer does not stand in its way
-    clock.advance(timedelta(hours=25))
-    result = waitlist.tick(session)
-    assert (first.status, result.offered) == ("claimed", 0)
-    assert all("abgelaufen" not in m.subject for m in w.mails_to(w.first))
+    with pytest.raises(rules.SlotTaken):  # the offer is taken through "Annehmen", not booked twice
+        w.book(w.first, [w.slot()])
+    with pytest.raises(Conflict, match="schon auf der Warteliste"):
+        w.join(w.first, [w.slot()])
+    waitlist.claim(session, w.first, first.id)
+    assert first.booking.status == "confirmed"
+
+
+# ----------------------------------------------------------------------------- one truth: the hold is a booking
+
+
+def _free_blocks(client, space_id, day) -> list[Interval]:
+    page = client.get(f"/raeume/{space_id}?woche={day}").get_data(as_text=True)
+    return [Interval(datetime.fromisoformat(a), datetime.fromisoformat(b))
+            for a, b in re.findall(r'class="free" data-start="([^"]+)" data-end="([^"]+)"', page)]
+
+
+def test_while_an_offer_is_open_search_week_view_and_form_all_say_taken_and_free_again_after_give_up(
+        w, session, client):
+    """The one truth (tests/test_one_truth.py) with the waitlist: no path knows of offers, all see the booking."""
+    wanted, day = w.slot(), today_local() + timedelta(days=3)
+    booking, = w.book(w.holder, [wanted])
+    entry, = w.join(w.first, [wanted])
+    rules.cancel(session, booking, w.holder)
+    session.commit()
+    assert entry.status == "offered"
+
+    def answers() -> dict[str, bool]:
+        found = client.get(f"/api/spaces?date={day}&from=18:00&to=20:00").get_json()["features"]
+        blocks = _free_blocks(client, w.space.id, day)
+        log_in(client, session, w.third)
+        form = client.get(f"/raeume/{w.space.id}/buchen")
+        booked = client.post(f"/raeume/{w.space.id}/buchen", data={
+            "csrf_token": csrf_of(form), "organisation": w.third.organisations[0].id, "day": day.isoformat(),
+            "starts": "18:00", "ends": "20:00", "frequency": "once", "attendees": "6"})
+        return {"search": w.space.id in {f["id"] for f in found},
+                "week view": any(b.start <= wanted.start and wanted.end <= b.end for b in blocks),
+                "booking form": booked.status_code == 302}
+
+    assert answers() == {"search": False, "week view": False, "booking form": False}
+    log_in(client, session, w.first)
+    page = client.get("/meine-buchungen")
+    assert client.post(f"/warteliste/{entry.id}/verzichten", data={"csrf_token": csrf_of(page)}).status_code == 302
+    assert (entry.status, entry.booking.status) == ("withdrawn", "cancelled")
+    assert answers() == {"search": True, "week view": True, "booking form": True}  # nobody else waited
+    assert session.scalars(select(Booking.organisation_id).where(
+        Booking.space_id == w.space.id, Booking.status.in_(list(SLOT_HOLDING)))).all() == [w.third.organisations[0].id]
+
+
+def test_an_offer_is_no_request_until_claimed_then_an_ordinary_one_for_the_inbox(session, client):
+    w = World(session, mode="on_request")
+    request, = w.book(w.holder, [w.slot()])
+    rules.decide(session, request, w.manager, accept=True)
+    entry, = w.join(w.first, [w.slot()])
+    rules.cancel(session, request, w.holder)
+    group = w.first.organisations[0]
+    group.calendar_token = "geheimer-kalender-link-fuer-den-test"
+    session.commit()
+    offered = entry.booking
+    # Nobody decides or cancels it but the waitlist: "Annehmen", "Nicht mehr nötig" or its deadline.
+    with pytest.raises(Conflict, match="Warteliste angeboten"):
+        rules.decide(session, offered, w.manager, accept=True)
+    with pytest.raises(Conflict, match="Warteliste angeboten"):
+        rules.cancel(session, offered, w.first)
+    log_in(client, session, w.manager)
+    assert f'data-booking="{offered.id}"' not in client.get("/verwaltung/anfragen").get_data(as_text=True)
+    log_in(client, session, w.first)
+    assert offered.id not in {b["id"] for b in client.get("/api/bookings").get_json()["bookings"]}
+    feed = client.get(f"/organisationen/{group.id}/kalender/{group.calendar_token}.ics").get_data(as_text=True)
+    assert f"booking-{offered.id}@" not in feed  # the group's calendar: not its booking yet
+    space_feed = client.get(f"/raeume/{w.space.id}/kalender.ics").get_data(as_text=True)
+    assert f"booking-{offered.id}@" in space_feed and "SUMMARY:belegt" in space_feed  # the space's: busy
+
+    page = client.get("/meine-buchungen")
+    answer = client.post(f"/warteliste/{entry.id}/annehmen", data={"csrf_token": csrf_of(page)})
+    assert answer.status_code == 302
+    assert (entry.status, offered.status, offered.requester_id) == ("claimed", "requested", w.first.id)
+    assert any("neue Anfrage" in m.subject for m in w.mails_to(w.manager))
+    assert offered.id in {b["id"] for b in client.get("/api/bookings").get_json()["bookings"]}
+    assert f'data-booking="{offered.id}"' in client.get("/meine-buchungen").get_data(as_text=True)
+    log_in(client, session, w.manager)
+    assert f'data-booking="{offered.id}"' in client.get("/verwaltung/anfragen").get_data(as_text=True)
+    rules.decide(session, offered, w.manager, accept=True)
+    assert offered.status == "confirmed"
+
+
+def test_an_offer_past_its_deadline_lets_go_as_soon_as_someone_books_in_that_space(w, session, clock):
+    """No cron ran: the next booking of the space expires the offer first (and the slot is free: nobody else
+    waits); the offered group hears its offer ran out."""
+    booking, = w.book(w.holder, [w.slot()])
+    first, = w.join(w.first, [w.slot()])
+    rules.cancel(session, booking, w.holder)
+    clock.advance(timedelta(hours=24))
+    taken, = w.book(w.third, [w.slot()])
+    assert taken.organisation_id == w.third.organisations[0].id
+    assert (first.status, first.booking.status) == ("expired", "cancelled")
+    assert "abgelaufen" in w.mails_to(w.first)[-1].subject

@@ -1,6 +1,6 @@
 """On a phone (375×812) in headless Chromium: a group finds its slot taken and joins the waitlist from the refused
 booking form; the holder cancels; the offer reaches the group by mail (read from the outbox) and on "Meine
-Buchungen", and the group claims it."""
+Buchungen" (once: as the offer, not again as a request), and the group claims it."""
 
 import re
 from datetime import time, timedelta
@@ -88,14 +88,16 @@ def test_a_group_queues_for_a_taken_slot_and_claims_it_when_it_frees(live_server
     page.goto(base + link.group(1))  # the mail's link, on this test server
     offer = page.locator(".waitlist-offer")
     assert "Warteraum Browser" in offer.inner_text() and "Reserviert bis" in offer.inner_text()
+    assert page.locator(".calendar .booking").filter(has_text="Warteraum Browser").count() == 0  # shown once
     page.screenshot(path=f"{artifacts_dir}/waitlist-offer-phone.png", full_page=True)
     assert axe_violations(page) == []
     offer.get_by_role("button", name="Annehmen").click()
     page.wait_for_url(f"{base}/meine-buchungen")
     assert "Gebucht:" in page.locator(".flash").inner_text()
     assert page.locator(".waitlist-offer").count() == 0
+    assert "bestätigt" in page.locator(".calendar .booking").filter(has_text="Warteraum Browser").inner_text()
     with live_server.app.app_context():
         statuses = db.session.scalars(select(Booking.status).where(Booking.space_id == space_id)
                                       .order_by(Booking.id)).all()
-    assert statuses == ["cancelled", "confirmed"]
+    assert statuses == ["cancelled", "confirmed"]  # the offer's booking, now the group's
     phone.close()
