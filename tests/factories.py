@@ -106,3 +106,23 @@ def guest_requests(session, space) -> tuple[str, str]:
     optin = send(date(2026, 12, 5), "gast1@example.org")
     confirmed = guests.confirm(session, send(date(2026, 12, 6), "gast2@example.org"))
     return optin, confirmed.mails[0].body.split("/gastanfrage/absagen/")[1].split()[0]
+
+
+def waitlist_states(session, space, waiting) -> None:
+    """`waiting` (a member of one group) waits for a date another group holds in `space`, and is offered a second
+    date that the other group gave back: the two states "Meine Buchungen" shows for the waitlist."""
+    from spaces.accounts import service as accounts
+    from spaces.booking import rules, waitlist
+    from spaces.booking import service as booking_service
+    from spaces.core.availability import BERLIN, Interval
+
+    other = accounts.register(session, email="treff@example.org", display_name="Tara", password="ein-langes-passwort",
+                              organisation_name="Nachbarschaftstreff")
+    slots = [Interval(datetime(2026, 12, d, 10, tzinfo=BERLIN), datetime(2026, 12, d, 12, tzinfo=BERLIN))
+             for d in (10, 11)]
+    held = booking_service.request_booking(session, user=other, organisation=other.organisations[0], space=space,
+                                           slots=slots, attendees=8, purpose="Sprachcafé")
+    waitlist.join(session, user=waiting, organisation=waiting.organisations[0], space=space, slots=slots,
+                  attendees=8, purpose="Stimmproben")
+    rules.cancel(session, held.created[1], other)  # the second date is offered to the waiting group
+    session.flush()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import LiveServer, migrated_app, wait_until
-from factories import create_organisation, create_space, guest_requests, make_manager
+from factories import create_organisation, create_space, guest_requests, make_manager, waitlist_states
 from sqlalchemy import text
 
 from spaces import clock as service_clock
@@ -199,6 +199,7 @@ def _world(session) -> dict:
     signup = accounts.sign_up(session, email="neu-ungeprueft@example.org", display_name="Noch nicht bestätigt",
                               password=PASSWORD, organisation_name="Neue Initiative")
     guest_optin, guest_cancel = guest_requests(session, club)
+    waitlist_states(session, hall, alice)  # "Meine Buchungen": a date waited for, a date offered
     session.flush()
     return {
         "users": {"alice": alice, "ina": ina, "marta": marta, "qm": qm},
