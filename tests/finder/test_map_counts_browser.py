@@ -65,7 +65,8 @@ def _settled(page, before: int) -> dict:
     return page.evaluate("""() => {
         const map = document.querySelector('.folium-map');
         return {asked: map.dataset.asked, total: Number(map.dataset.total), mode: map.dataset.mode,
-                counts: [...document.querySelectorAll('.leaflet-marker-pane .rf-count')].map(n => Number(n.dataset.count)),
+                counts: [...document.querySelectorAll('.leaflet-marker-pane .rf-count')]
+                    .map(n => Number(n.dataset.count)),
                 spaces: window.Raumfinder.layers.cluster.getLayers().length};
     }""")
 

@@ -12,6 +12,7 @@ from spaces.core.usage import (
     Figures,
     HeatGrid,
     Transition,
+    booked_cells,
     cells_of,
     local_window,
     open_time,
@@ -100,3 +101,28 @@ def test_figures_unite_groups_cap_utilisation_and_share_declined():
     assert total.group_count == 3 and total.spaces == 2 and total.declined_share == 0.25
     assert total.utilisation == pytest.approx(7 / 12) and not total.overbooked
     assert Figures().utilisation is None and Figures().declined_share is None
+
+
+def test_booked_cells_equals_cutting_each_booking_into_hours():
+    """The heat grid's booked time from the pieces' starts and ends counted per hour equals cutting every
+    booking into hours (cells_of), across both clock changes and over the window's edges."""
+    import random
+    from datetime import timedelta
+
+    from spaces.core.availability import Interval
+
+    window = local_window(date(2026, 3, 27), date(2026, 10, 27))
+    rnd = random.Random(14)
+    pieces = []
+    for _ in range(400):
+        start = window.start + timedelta(minutes=rnd.randrange(-900, int((window.end - window.start).total_seconds()
+                                                                           // 60) + 900))
+        pieces.append((start, start + timedelta(minutes=rnd.randrange(1, 40 * 60)), rnd.randrange(0, 3)))
+    expected = [0.0] * 168
+    for start, end, n in pieces:
+        start, end = max(start, window.start), min(end, window.end)
+        if end > start:
+            for cell, seconds in cells_of(Interval(start, end)).items():
+                expected[cell] += n * seconds
+    assert booked_cells(window, pieces) == expected
+    assert booked_cells(window, []) == [0.0] * 168

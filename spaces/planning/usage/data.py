@@ -2,9 +2,10 @@
 the spaces in scope (with provider, address, Quartier and weekly hours), the bookings' figures per space, the
 booked time per heat-grid cell, the closures with the opening hours of the closed spaces, the needs.
 
-Bookings are summed in PostgreSQL: grouped by space, status, public and group, clipped to the period; for
-the heat grid first grouped by their (clipped) start and end, then cut into UTC hours (Berlin's offsets are
-whole hours, so a UTC hour is a wall hour) and each hour put into the cell of its local weekday and hour.
+Bookings are summed in PostgreSQL in one pass grouped two ways (grouping sets): per space and group, clipped
+to the period; and per start and end, which the heat grid cuts into UTC hours arithmetically
+(spaces.core.usage.booked_cells: Berlin's offsets are whole hours, so a UTC hour is a wall hour). Only a
+printout's per-space heat grids are cut into hours here, for its few spaces.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from spaces.core.availability import Interval
 from spaces.core.bookability import BOOKABLE_MODES
 from spaces.models import (
     MERCATOR_X_FACTOR,
-    Booking,
-    BookingStatus,
     Closure,
     Need,
     NeedStatus,
@@ -55,9 +54,12 @@ def _mercator(geom):
 
 def _nearest_quartier(x, y):
     """The name of the Quartier whose centre is nearest to (x, y) in Web-Mercator metres (angles and so the
-    order of short distances are kept by Mercator); NULL while no Quartier exists."""
+    order of short distances are kept by Mercator); NULL while no Quartier exists. The centres' metres are
+    computed once per statement (a materialized CTE), not once per space."""
     qx, qy = _mercator(Quartier.centre)
-    return (select(Quartier.name).order_by((x - qx) * (x - qx) + (y - qy) * (y - qy), Quartier.name)
+    centres = select(Quartier.name, qx.label("x"), qy.label("y")).cte("quartier_centres").prefix_with("MATERIALIZED")
+    return (select(centres.c.name)
+            .order_by((x - centres.c.x) * (x - centres.c.x) + (y - centres.c.y) * (y - centres.c.y), centres.c.name)
             .limit(1).scalar_subquery())
 
 
@@ -88,80 +90,73 @@ def _period(window: Interval):
     return func.tstzrange(window.start, window.end, literal_column("'[)'"))
 
 
+_BOOKINGS = """
+SELECT b.space_id, b.organisation_id, lower(b.during) AS l, upper(b.during) AS u,
+       count(*) FILTER (WHERE b.status = 'confirmed') AS confirmed,
+       count(*) FILTER (WHERE b.status = 'confirmed' AND b.is_public) AS public,
+       coalesce(sum(date_part('epoch', least(upper(b.during), :end))
+                    - date_part('epoch', greatest(lower(b.during), :start)))
+                FILTER (WHERE b.status = 'confirmed'), 0) AS seconds,
+       count(*) FILTER (WHERE b.status = 'declined') AS declined
+FROM bookings b {join}
+WHERE b.status IN ('confirmed', 'declined') AND b.during && tstzrange(:start, :end, '[)') {where}
+GROUP BY GROUPING SETS ((b.space_id, b.organisation_id), (lower(b.during), upper(b.during)))
+"""
+
+
 def booking_figures(session: Session, window: Interval, ids: list[int] | None) -> list:
-    """Per space: its confirmed bookings with time in the window (count, public ones, seconds inside the
-    window), its declined ones, and the groups of the confirmed ones (space_id, confirmed, public, seconds,
-    declined, groups: an array, a group may repeat)."""
-    start, end = window.start, window.end
-    seconds = func.sum(func.date_part("epoch", func.least(func.upper(Booking.during), end))
-                       - func.date_part("epoch", func.greatest(func.lower(Booking.during), start)))
-    inner = (select(Booking.space_id, Booking.organisation_id, Booking.status, Booking.is_public,
-                    func.count().label("n"), seconds.label("seconds"))
-             .where(Booking.during.op("&&")(_period(window)),
-                    Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.DECLINED)))
-             .group_by(Booking.space_id, Booking.organisation_id, Booking.status, Booking.is_public))
-    b = _restrict(inner, ids).subquery()
-    confirmed = b.c.status == BookingStatus.CONFIRMED
-    query = (select(b.c.space_id,
-                    func.coalesce(func.sum(b.c.n).filter(confirmed), 0).label("confirmed"),
-                    func.coalesce(func.sum(b.c.n).filter(and_(confirmed, b.c.is_public)), 0).label("public"),
-                    func.coalesce(func.sum(b.c.seconds).filter(confirmed), 0).label("seconds"),
-                    func.coalesce(func.sum(b.c.n).filter(b.c.status == BookingStatus.DECLINED), 0).label("declined"),
-                    func.array_remove(func.array_agg(b.c.organisation_id).filter(confirmed), None).label("groups"))
-             .group_by(b.c.space_id))
-    return session.connection().execute(query, {"ids": ids} if ids is not None else {}).all()
+    """One pass over the confirmed and declined bookings with time in the window, grouped two ways at once:
+    per space and group (space_id, organisation_id, None, None, confirmed, public, seconds inside the window,
+    declined), and per start and end (None, None, start, end, confirmed, ...: the heat grid cuts these into
+    hours, see spaces.core.usage.booked_cells)."""
+    join, where, params = _restricted_sql(ids)
+    sql = _BOOKINGS.format(join=join, where=where)
+    return session.execute(text(sql), {"start": window.start, "end": window.end, **params}).all()
 
 
-def _restrict(query, ids: list[int] | None):
+def _restricted_sql(ids: list[int] | None) -> tuple[str, str, dict]:
+    """The join or condition (on bookings b) to the spaces `ids` (None: every space)."""
     if ids is None:
-        return query
+        return "", "", {}
     if len(ids) <= INDEXED_SPACES:  # space by space through the exclusion constraint's GiST (space_id, during)
-        wanted = func.unnest(cast(bindparam("ids", ids), ARRAY(Integer))).table_valued("sid").render_derived()
-        return query.join(wanted, Booking.space_id == wanted.c.sid)
-    return query.where(Booking.space_id == func.any(cast(bindparam("ids", ids), ARRAY(Integer))))
+        return "JOIN unnest(CAST(:ids AS integer[])) AS wanted(sid) ON b.space_id = wanted.sid", "", {"ids": ids}
+    return "", "AND b.space_id = ANY(CAST(:ids AS integer[]))", {"ids": ids}
 
 
 _HEAT = """
 WITH pieces AS (
-  SELECT {key} lower(b.during) AS l, upper(b.during) AS u, count(*) AS n
+  SELECT b.space_id, lower(b.during) AS l, upper(b.during) AS u, count(*) AS n
   FROM bookings b {join}
   WHERE b.status = 'confirmed' AND b.during && tstzrange(:start, :end, '[)') {where}
-  GROUP BY {group} 2, 3
+  GROUP BY 1, 2, 3
 ), clipped AS (
   SELECT space_id, greatest(l, :start) AS l, least(u, :end) AS u, n FROM pieces
 )
-SELECT {outer} ((extract(isodow FROM h AT TIME ZONE 'Europe/Berlin')::int - 1) * 24
+SELECT space_id, ((extract(isodow FROM h AT TIME ZONE 'Europe/Berlin')::int - 1) * 24
         + extract(hour FROM h AT TIME ZONE 'Europe/Berlin')::int) AS cell,
        sum(n * extract(epoch FROM least(u, h + interval '1 hour') - greatest(l, h)))::float AS seconds
 FROM clipped CROSS JOIN LATERAL generate_series(date_trunc('hour', l, 'UTC'), u - interval '1 microsecond',
                                                 interval '1 hour') AS h
-GROUP BY {outer} cell
+GROUP BY space_id, cell
 """
 
 
 def tune_for_report(session: Session) -> None:
     """For this transaction: memory enough to hash a year of bookings (not sort them on disk) and two parallel
     workers for its scans. The service turns both off for its many short statements (spaces/config.py); a
-    report is one long read among few."""
+    report is one long read among few. That the bookings of a period have few distinct (start, end) pairs (a
+    year of the 50k city: 34,000 for 1.6 million bookings) the planner learns from the statistics
+    st_bookings_usage_times (migration 0019); without them it sizes the hash table for a pair per booking."""
     session.execute(text("SELECT set_config('work_mem', '64MB', true), "
                          "set_config('max_parallel_workers_per_gather', '2', true)"))
 
 
-def booked_cells(session: Session, window: Interval, ids: list[int] | None, *, per_space: bool) -> list:
-    """The seconds of confirmed bookings in the window per heat-grid cell (cell, seconds), or per space and
-    cell (space_id, cell, seconds) when `per_space`."""
-    params: dict = {"start": window.start, "end": window.end}
-    join = where = ""
-    if ids is not None:
-        params["ids"] = ids
-        if len(ids) <= INDEXED_SPACES:
-            join = "JOIN unnest(CAST(:ids AS integer[])) AS wanted(sid) ON b.space_id = wanted.sid"
-        else:
-            where = "AND b.space_id = ANY(CAST(:ids AS integer[]))"
-    # The grouping's first column is the space (per space) or a constant, so the positions stay 2 and 3.
-    sql = _HEAT.format(key="b.space_id," if per_space else "0 AS space_id,", join=join, where=where,
-                       group="1," if per_space else "1,", outer="space_id," if per_space else "")
-    return session.execute(text(sql), params).all()
+def booked_cells(session: Session, window: Interval, ids: list[int]) -> list:
+    """The seconds of confirmed bookings in the window per space and heat-grid cell (space_id, cell, seconds),
+    for a printout's few spaces."""
+    join, where, params = _restricted_sql(ids)
+    sql = _HEAT.format(join=join, where=where)
+    return session.execute(text(sql), {"start": window.start, "end": window.end, **params}).all()
 
 
 def closures(session: Session, window: Interval, ids: list[int] | None) -> list:

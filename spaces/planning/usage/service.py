@@ -22,8 +22,10 @@ number of spaces or days.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -33,7 +35,7 @@ from sqlalchemy.orm import Session
 from spaces.accounts.service import managed_organisation_ids
 from spaces.core.availability import Interval, WeeklyHours, intersect, merge, opening_intervals
 from spaces.core.errors import Forbidden
-from spaces.core.usage import Figures, HeatGrid, OpenTime, Week, cells_of, local_window, open_time, parse_week
+from spaces.core.usage import Figures, HeatGrid, OpenTime, booked_cells, cells_of, local_window, open_time, parse_week
 from spaces.formatting import local_date
 from spaces.models import User
 from spaces.planning.needs.status import MET, WITHDRAWN, need_states
@@ -139,9 +141,28 @@ class UsageReport:
         return bars_svg(gettext("Auslastung je Quartier"), rows)
 
 
+@contextmanager
+def _without_cyclic_gc():
+    """Python's cycle collector off while a report builds its objects: for the whole city they are hundreds of
+    thousands (rows, spaces, figures), none of them in a cycle that needs collecting, and the collector would
+    walk them again and again (half a second of a year's report). Back to what it was afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_report(session: Session, scope: Scope, first: date, last: date, *, space_heat: bool = False) -> UsageReport:
     """The report for the spaces in `scope` over the local days [first, last]; with `space_heat` each space's
     own heat grid too (for the printed pages, so only up to MAX_PRINTED spaces)."""
+    with _without_cyclic_gc():
+        return _build_report(session, scope, first, last, space_heat)
+
+
+def _build_report(session: Session, scope: Scope, first: date, last: date, space_heat: bool) -> UsageReport:
     data.tune_for_report(session)
     rows = data.space_rows(session, scope, first, last)
     space_heat = space_heat and len(rows) <= MAX_PRINTED  # more are not printed one by one
@@ -149,28 +170,23 @@ def build_report(session: Session, scope: Scope, first: date, last: date, *, spa
     restricted = scope != Scope()
     ids = [r.id for r in rows] if restricted else None
     spaces: dict[int, SpaceUsage] = {}
-    weeks: dict[int, Week] = {}
     heat = HeatGrid()
-    per_week: dict[Week, list[int]] = {}
-    corrections: dict[int, int] = defaultdict(int)
+    alike: dict[tuple[str, date, date], int] = defaultdict(int)  # spaces with the same week and days
     for r in rows:
         d0 = max(first, r.available_from) if r.available_from else first
         d1 = min(last, r.available_until) if r.available_until else last
-        week = weeks[r.id] = parse_week(r.week or "{}")
+        week = parse_week(r.week or "{}")
         opened: OpenTime = open_time(week, d0, d1)
         spaces[r.id] = SpaceUsage(r.id, r.name, r.address, r.provider_id, r.provider, r.quartier, d0, d1,
                                   Figures(open_seconds=opened.seconds, spaces=1),
                                   HeatGrid() if space_heat else None)
-        counts = per_week.setdefault(week, [0] * 7)
-        for wd in range(7):
-            counts[wd] += opened.counts[wd]
-        for cell, seconds in opened.corrections:
-            corrections[cell] += seconds
+        alike[(r.week or "{}", d0, d1)] += 1
         if space_heat:
             spaces[r.id].heat.add_week(week, opened.counts, opened.corrections)  # type: ignore[union-attr]
-    for week, counts in per_week.items():
-        heat.add_week(week, counts)
-    heat.add_week(Week(()), [0] * 7, corrections.items())
+    for (text, d0, d1), n in alike.items():
+        opened = open_time(parse_week(text), d0, d1)
+        heat.add_week(parse_week(text), [c * n for c in opened.counts],
+                      [(cell, seconds * n) for cell, seconds in opened.corrections])
     _subtract_closures(session, window, ids, spaces, heat)
     _add_bookings(session, window, ids, spaces, heat, space_heat)
     quartiers = _grouped(spaces)
@@ -205,20 +221,30 @@ def _subtract_closures(session: Session, window: Interval, ids: list[int] | None
 
 def _add_bookings(session: Session, window: Interval, ids: list[int] | None, spaces: dict[int, SpaceUsage],
                   heat: HeatGrid, space_heat: bool) -> None:
-    """The bookings' figures per space and their booked time per heat-grid cell (two or three statements)."""
-    for space_id, confirmed, public, seconds, declined, groups in data.booking_figures(session, window, ids):
+    """The bookings' figures per space and their booked time per heat-grid cell (one statement; one more for
+    the printout's per-space heat grids)."""
+    pieces = []
+    for space_id, group, start, end, confirmed, public, seconds, declined in data.booking_figures(session, window,
+                                                                                                  ids):
+        if space_id is None:  # the grouping by start and end
+            if confirmed:
+                pieces.append((start, end, confirmed))
+            continue
         space = spaces.get(space_id)
-        if space is None:
+        if space is None:  # a space of the city that is not in the report (ids None: read without a list)
             continue
         figures = space.figures
-        figures.confirmed, figures.public, figures.booked_seconds = int(confirmed), int(public), float(seconds)
-        figures.declined = int(declined)
-        figures.groups.update(groups or ())
+        figures.confirmed += confirmed
+        figures.public += public
+        figures.booked_seconds += seconds
+        figures.declined += declined
+        if confirmed and group is not None:
+            figures.groups.add(group)
     # ids None: every bookable space of the city is in the report; its bookings are read without a list
-    for cell, seconds in data.booked_cells(session, window, ids, per_space=False):
+    for cell, seconds in enumerate(booked_cells(window, pieces)):
         heat.booked[cell] += seconds
     if space_heat and spaces:
-        for space_id, cell, seconds in data.booked_cells(session, window, list(spaces), per_space=True):
+        for space_id, cell, seconds in data.booked_cells(session, window, list(spaces)):
             if space_id in spaces and spaces[space_id].heat is not None:
                 spaces[space_id].heat.booked[cell] += seconds  # type: ignore[union-attr]
 
