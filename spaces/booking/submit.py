@@ -157,8 +157,9 @@ def _rule_check_only(session: Session, form: BookingForm, space: Space, organisa
     show_problems(session, form, space, organisation, verdicts, len(verdicts), state)
 
 
-def submit(session: Session, form: BookingForm, space: Space, user: User) -> Submission:
-    """Check everything the form says and book it when nothing stands against it (Forbidden: 403)."""
+def _sent(session: Session, form: BookingForm, space: Space, act) -> Submission:
+    """What booking and joining the waitlist share: check the form, plan its dates, then `act(organisation,
+    planned, skip)`; a wrong time on its field, a refusal (with every date and why where there are several)."""
     state = Submission()
     form.validate()
     organisation = session.get(Organisation, form.organisation.data) if _ok(form, "organisation") else None
@@ -167,54 +168,47 @@ def submit(session: Session, form: BookingForm, space: Space, user: User) -> Sub
         _rule_check_only(session, form, space, organisation, state, bool(form.skip_holidays.data))
         return state
     skip = bool(form.skip_holidays.data) and recurrence.frequency != Frequency.ONCE
+    planned = None
     try:
         planned = booking_service.plan(recurrence, skip_holidays=skip)
-        state.outcome = booking_service.request_booking(
-            session, user=user, organisation=organisation, space=space, slots=planned.slots,
-            attendees=form.attendees.data, purpose=form.purpose.data or "", is_public=form.is_public.data,
-            recurrence=recurrence, skip_conflicts=form.skip_conflicts.data,
-            skipped_days=planned.skipped if skip else None)
+        act(state, organisation, recurrence, planned, skip)
     except AmbiguousTime as err:
         _add(form, "fold", err.message)
         state.ask_fold = True
     except RecurrenceError as err:
         _on_field(form, err)
-    except rules.BookingRefused as err:  # SlotTaken (409) too: every date and why
+    except (rules.BookingRefused, Conflict) as err:  # SlotTaken (409) too: every date and why
         session.rollback()
-        if err.problems:
-            show_problems(session, form, space, organisation, err.problems, len(planned.slots), state)
+        problems = getattr(err, "problems", None)
+        if problems and planned is not None:
+            show_problems(session, form, space, organisation, problems, len(planned.slots), state)
         else:
             _add(form, "day", err.message)
             state.status = err.status
     return state
 
 
+def submit(session: Session, form: BookingForm, space: Space, user: User) -> Submission:
+    """Check everything the form says and book it when nothing stands against it (Forbidden: 403)."""
+    def book(state, organisation, recurrence, planned, skip):
+        state.outcome = booking_service.request_booking(
+            session, user=user, organisation=organisation, space=space, slots=planned.slots,
+            attendees=form.attendees.data, purpose=form.purpose.data or "", is_public=form.is_public.data,
+            recurrence=recurrence, skip_conflicts=form.skip_conflicts.data,
+            skipped_days=planned.skipped if skip else None)
+
+    return _sent(session, form, space, book)
+
+
 def join_waitlist(session: Session, form: BookingForm, space: Space, user: User) -> Submission:
     """The same form, sent with "Auf die Warteliste setzen": the group queues for the taken dates of exactly
     this request (spaces.booking.waitlist.join); every problem of the form on its field, as when booking."""
-    state = Submission()
-    form.validate()
-    organisation = session.get(Organisation, form.organisation.data) if _ok(form, "organisation") else None
-    recurrence = recurrence_of(form)
-    if recurrence is None or _has_errors(form):
-        _rule_check_only(session, form, space, organisation, state, bool(form.skip_holidays.data))
-        return state
-    skip = bool(form.skip_holidays.data) and recurrence.frequency != Frequency.ONCE
-    try:
-        planned = booking_service.plan(recurrence, skip_holidays=skip)
+    def join(state, organisation, recurrence, planned, skip):
         state.joined = waitlist.join(session, user=user, organisation=organisation, space=space,
                                      slots=planned.slots, attendees=form.attendees.data,
                                      purpose=form.purpose.data or "", is_public=form.is_public.data)
-    except AmbiguousTime as err:
-        _add(form, "fold", err.message)
-        state.ask_fold = True
-    except RecurrenceError as err:
-        _on_field(form, err)
-    except (rules.BookingRefused, Conflict) as err:
-        session.rollback()
-        _add(form, "day", err.message)
-        state.status = err.status
-    return state
+
+    return _sent(session, form, space, join)
 
 
 def joined_text(joined: Joined) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import Range
 
 from spaces.accounts import service as accounts
-from spaces.clock import BERLIN
+from spaces.clock import BERLIN, today_local
 from spaces.core.usage import HOUR
 from spaces.db import db
 from spaces.models import Booking, Closure, Need, OpeningHours, Quartier
@@ -204,9 +204,13 @@ def test_a_wrong_period_is_named_on_its_field(client, session, week):
     assert page.status_code == 400 and "Bitte ein Datum wie 31.12.2026 angeben." in page.get_data(as_text=True)
     page = client.get("/nutzung?von=2020-01-01&bis=2026-01-01")
     assert page.status_code == 400 and "höchstens drei Jahre" in page.get_data(as_text=True)
-    # without a period: the last full quarter (the clock stands at 23.11.2026: July to September)
+    # without a period: the last full quarter before the service's clock (23.11.2026: July to September)
+    today = today_local()
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    last_day = quarter_start - timedelta(days=1)
+    first_day = date(last_day.year, last_day.month - 2, 1)
     html = client.get("/nutzung").get_data(as_text=True)
-    assert 'value="2026-07-01"' in html and 'value="2026-09-30"' in html
+    assert f'value="{first_day.isoformat()}"' in html and f'value="{last_day.isoformat()}"' in html
 
 
 def test_the_csv_is_for_a_german_spreadsheet(client, session, week):
