@@ -54,16 +54,16 @@ FILTERS = [
 
 
 @pytest.mark.parametrize("query", FILTERS)
-@pytest.mark.parametrize("zoom", [9, 13, 16])
-def test_the_counts_add_up_to_every_space_the_list_finds(client, city, query, zoom):
+def test_the_counts_add_up_to_every_space_the_list_finds(client, city, query):
     query = query.format(day=(today_local() + timedelta(days=3)).isoformat())
     listed = _features(client, query)
-    counted = _clusters(client, f"{query}&zoom={zoom}")
-    assert counted["total"] == len(listed) == sum(f["properties"]["count"] for f in counted["features"])
-    assert counted["zoom"] == zoom
-    named = {f["properties"]["id"] for f in counted["features"] if f["properties"]["count"] == 1}
-    assert named <= {f["id"] for f in listed}
-    assert all(f["properties"]["id"] is None for f in counted["features"] if f["properties"]["count"] > 1)
+    for zoom in (9, 13, 16):  # one city for the three zoom levels (it takes longer to make than to ask)
+        counted = _clusters(client, f"{query}&zoom={zoom}")
+        assert counted["total"] == len(listed) == sum(f["properties"]["count"] for f in counted["features"]), zoom
+        assert counted["zoom"] == zoom
+        named = {f["properties"]["id"] for f in counted["features"] if f["properties"]["count"] == 1}
+        assert named <= {f["id"] for f in listed}
+        assert all(f["properties"]["id"] is None for f in counted["features"] if f["properties"]["count"] > 1)
 
 
 def test_the_whole_city_is_counted_where_a_list_would_be_cut(client, city):
