@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from spaces.accounts.service import hash_token
@@ -28,7 +26,7 @@ from spaces.clock import now_utc
 from spaces.core import bookability
 from spaces.core.availability import Interval
 from spaces.core.bookability import SlotVerdict
-from spaces.core.errors import Conflict, DomainError, Forbidden, NotFound
+from spaces.core.errors import DomainError, Forbidden, NotFound
 from spaces.core.phrases import phrase
 from spaces.core.recurrence import Frequency, RecurrenceError, SeriesRequest, expand
 from spaces.models import SLOT_HOLDING, Booking, BookingMode, BookingStatus, OutboxMail, Space, User
@@ -184,7 +182,7 @@ def confirm(session: Session, token: str) -> Confirmed:
                                  organisation=GuestGroup(request.group_name))
     if not verdict.ok:
         raise _refusal(verdict)
-    booking = _write_booking(session, request, space)
+    booking = _write_booking(session, request, space, verdict)
     cancel_token = secrets.token_urlsafe(32)
     request.confirmed_at, request.optin_hash, request.booking_id = now_utc(), None, booking.id
     request.cancel_hash = hash_token(cancel_token)
@@ -193,32 +191,26 @@ def confirm(session: Session, token: str) -> Confirmed:
     return Confirmed(request, booking, mails)
 
 
+def _taken_since():
+    return phrase("Der Termin ist inzwischen vergeben. Ihre Anfrage ist nicht weitergeleitet; bitte fragen Sie "
+                  "einen anderen Termin an.")
+
+
 def _refusal(verdict: SlotVerdict) -> BookingRefused:
     if verdict.taken:
-        return SlotTaken(phrase("Der Termin ist inzwischen vergeben. Ihre Anfrage ist nicht weitergeleitet; "
-                                "bitte fragen Sie einen anderen Termin an."), [verdict])
+        return SlotTaken(_taken_since(), [verdict])
     return BookingRefused(phrase("Der Termin lässt sich so nicht mehr anfragen: %(why)s",
                                  why=" ".join(verdict.problems)), [verdict])
 
 
-def _write_booking(session: Session, request: GuestRequest, space: Space) -> Booking:
-    """The booking as rules.write_bookings writes one, without a requester or an organisation."""
-    # TODO(lead): fold into rules.write_bookings once it takes a booking without a User and an Organisation.
-    booking = Booking(space_id=space.id, organisation_id=None, requester_id=None,
-                      during=Range(request.starts_at, request.ends_at, bounds="[)"), status=BookingStatus.REQUESTED,
-                      attendees=request.attendees, purpose=request.purpose, is_public=False)
+def _write_booking(session: Session, request: GuestRequest, space: Space, verdict: SlotVerdict) -> Booking:
+    """The booking, written by rules.write_bookings as every booking is: no requester, no organisation."""
     try:
-        with session.begin_nested():
-            session.add(booking)
-            session.flush()
-    except IntegrityError as err:
-        if "bookings_no_overlap" in str(err.orig):
-            raise SlotTaken(phrase("Der Termin ist inzwischen vergeben. Ihre Anfrage ist nicht weitergeleitet; "
-                                   "bitte fragen Sie einen anderen Termin an.")) from None
-        raise
-    rules.audit(session, None, "booking.created", booking, status=booking.status, space_id=space.id,
-                guest_request_id=request.id, start=booking.during.lower.isoformat(),
-                end=booking.during.upper.isoformat())
+        booking, = rules.write_bookings(session, space=space, user=None, organisation=None, verdicts=[verdict],
+                                        attendees=request.attendees, purpose=request.purpose,
+                                        status=BookingStatus.REQUESTED, guest_request_id=request.id)
+    except SlotTaken:  # another request won the slot since the check
+        raise SlotTaken(_taken_since()) from None
     return booking
 
 
@@ -260,28 +252,12 @@ def cancel(session: Session, token: str) -> list[Outgoing]:
 
 
 def decide(session: Session, booking_id: int, manager: User, *, accept: bool, note: str = "") -> Booking:
-    """Accept or decline a guest's request, as rules.decide does for a group's (only the space's managers;
-    Conflict when it is decided already; BookingRefused when the space changed since)."""
+    """Accept or decline a guest's request: rules.decide, as for a group's (only the space's managers; Conflict
+    when it is decided already; BookingRefused when the space changed since); NotFound for other bookings."""
     booking = session.get(Booking, booking_id)
     if booking is None or guest_of(session, booking.id) is None:
         raise NotFound(phrase("Diese Gastanfrage gibt es nicht."))
-    if not accept:
-        return rules.decide(session, booking, manager, accept=False, note=note)
-    if not rules.can_manage(session, manager, booking.space):
-        raise Forbidden(phrase("Über Anfragen entscheidet nur die Raumverwaltung dieses Raums."))
-    booking = session.get(Booking, booking.id, with_for_update=True, populate_existing=True)
-    if booking.status != BookingStatus.REQUESTED:
-        raise Conflict(phrase("Über diese Anfrage ist schon entschieden."))
-    # TODO(lead): rules.decide could take this path once check_slots accepts a booking without an organisation.
-    verdict, = rules.check_slots(session, booking.space, [Interval(booking.during.lower, booking.during.upper)],
-                                 attendees=booking.attendees, organisation=GuestGroup(""), deciding=booking)
-    if not verdict.ok:
-        raise BookingRefused(phrase("Annehmen geht nicht mehr: %(why)s Bitte ablehnen, mit einer Notiz an die "
-                                    "Gruppe.", why=" ".join(verdict.problems)), [verdict])
-    booking.status, booking.decided_by_id, booking.decided_at = BookingStatus.CONFIRMED, manager.id, now_utc()
-    booking.decision_note = note.strip()[:500]
-    rules.audit(session, manager, "booking.accepted", booking, note=note)
-    return booking
+    return rules.decide(session, booking, manager, accept=accept, note=note)
 
 
 def decision_mails(session: Session, booking: Booking) -> list[Outgoing]:

@@ -166,20 +166,22 @@ def audit(session: Session, actor: User | None, action: str, obj, **details) -> 
                                     for k, v in details.items()}))
 
 
-def write_bookings(session: Session, *, space: Space, user: User | None, organisation: Organisation,
+def write_bookings(session: Session, *, space: Space, user: User | None, organisation: Organisation | None,
                    verdicts: list[SlotVerdict], attendees: int, purpose: str = "", is_public: bool = False,
                    series: BookingSeries | None = None, status: str | None = None, **audited) -> list[Booking]:
     """Write the bookable slots (all or none, in a savepoint) and their audit rows.
 
     The status follows the space's mode unless given (the waitlist's offers are 'requested'); `user` is the
-    requester (None: an offer for a group whose requester's account is gone); `audited` goes into the audit rows.
+    requester (None: an offer for a group whose requester's account is gone, or a guest's request, which has no
+    organisation either); `audited` goes into the audit rows.
     The database's exclusion constraint is the last word: when another request won a slot since
     the check, nothing is written and SlotTaken (409) says so.
     """
     if status is None:
         status = BookingStatus.CONFIRMED if space.booking_mode == BookingMode.INSTANT else BookingStatus.REQUESTED
+    organisation_id = organisation.id if organisation else None
     created = [
-        Booking(space_id=space.id, organisation_id=organisation.id, requester_id=user.id if user else None,
+        Booking(space_id=space.id, organisation_id=organisation_id, requester_id=user.id if user else None,
                 series_id=series.id if series else None, during=Range(v.interval.start, v.interval.end, bounds="[)"),
                 status=status, attendees=attendees, purpose=purpose.strip()[:300], is_public=is_public)
         for v in verdicts
@@ -196,7 +198,7 @@ def write_bookings(session: Session, *, space: Space, user: User | None, organis
         raise
     for booking in created:
         audit(session, user, "booking.created", booking, status=booking.status, space_id=space.id,
-              organisation_id=organisation.id, start=booking.during.lower.isoformat(),
+              organisation_id=organisation_id, start=booking.during.lower.isoformat(),
               end=booking.during.upper.isoformat(), **audited)
     return created
 
