@@ -18,7 +18,8 @@ from spaces.core.bookability import Closing, Occupancy, SpaceTerms
 from spaces.models import SLOT_HOLDING, Booking, Closure, OpeningHours, Site, Space, space_access
 
 
-def _during(window: Interval):
+def during_range(window: Interval):
+    """SQL: the window as a tstzrange [start, end), to compare with a column of time ranges."""
     return func.tstzrange(window.start, window.end, literal("[)"))
 
 
@@ -55,7 +56,7 @@ def occupancy_for(session: Session, space_ids: Iterable[int], window: Interval, 
     ids = list(dict.fromkeys(space_ids))
     closures, taken = defaultdict(list), defaultdict(list)
     if ids:
-        during = _during(window)
+        during = during_range(window)
         closed = (select(Closure.space_id, func.lower(Closure.during).label("lower"),
                          func.upper(Closure.during).label("upper"), Closure.reason)
                   .where(Closure.space_id.in_(ids), Closure.during.op("&&")(during)))

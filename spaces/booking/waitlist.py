@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, func, literal, or_, select, text, tuple_
+from sqlalchemy import and_, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -70,6 +70,7 @@ from spaces.models import (
     memberships,
 )
 from spaces.outbox import Outgoing
+from spaces.terms import during_range
 
 DEFAULT_OFFER_HOURS = 24
 _LOCK_NAMESPACE = 14017  # first key of pg_advisory_xact_lock(int, int): the waitlist; the second is the space
@@ -86,9 +87,6 @@ def offer_hours() -> int:
 def interval_of(entry: WaitlistEntry) -> Interval:
     return Interval(entry.during.lower, entry.during.upper)
 
-
-def _during(window: Interval):
-    return func.tstzrange(window.start, window.end, literal("[)"))
 
 
 def lock_line(session: Session, space_id: int) -> None:
@@ -136,7 +134,7 @@ def _offer(session: Session, space_id: int, windows: list[Interval]) -> list[Wai
     now, windows = now_utc(), merge(windows)
     if not windows:
         return []
-    overlaps = or_(*(WaitlistEntry.during.op("&&")(_during(w)) for w in windows))
+    overlaps = or_(*(WaitlistEntry.during.op("&&")(during_range(w)) for w in windows))
     candidates = session.scalars(
         select(WaitlistEntry).where(WaitlistEntry.space_id == space_id, WaitlistEntry.status == WaitStatus.WAITING,
                                     func.lower(WaitlistEntry.during) > now, overlaps)
@@ -302,7 +300,7 @@ def _own_bookings(session: Session, space_id: int, organisation_id: int, slots: 
     window = Interval(min(s.start for s in slots), max(s.end for s in slots))
     rows = session.scalars(select(Booking.during).where(
         Booking.space_id == space_id, Booking.organisation_id == organisation_id,
-        Booking.status.in_([s.value for s in SLOT_HOLDING]), Booking.during.op("&&")(_during(window)),
+        Booking.status.in_([s.value for s in SLOT_HOLDING]), Booking.during.op("&&")(during_range(window)),
         ~unclaimed_offer(Booking.id)))  # the group's own open offer: it waits for that date already
     return [Interval(r.lower, r.upper) for r in rows]
 
@@ -313,7 +311,7 @@ def _already_waiting(session: Session, space_id: int, organisation_id: int, want
     window = Interval(min(s.start for s in wanted), max(s.end for s in wanted))
     rows = session.scalars(select(WaitlistEntry.during).where(
         WaitlistEntry.space_id == space_id, WaitlistEntry.organisation_id == organisation_id,
-        WaitlistEntry.status.in_([s.value for s in OPEN]), WaitlistEntry.during.op("&&")(_during(window))))
+        WaitlistEntry.status.in_([s.value for s in OPEN]), WaitlistEntry.during.op("&&")(during_range(window))))
     return {Interval(r.lower, r.upper) for r in rows} & set(wanted)
 
 

@@ -6,21 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from spaces.clock import now_utc
 from spaces.core.availability import Interval
 from spaces.core.bookability import Occupancy, SpaceTerms, bookable_span, free_time
 from spaces.models import SLOT_HOLDING, Booking
-from spaces.terms import occupancy_for, terms_for
+from spaces.terms import during_range, occupancy_for, terms_for
 
 MAX_WINDOW = timedelta(days=92)
 MIN_FREE_SLOT = timedelta(hours=1)
 
-
-def _during(window: Interval):
-    return func.tstzrange(window.start, window.end, literal("[)"))
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ def space_calendar(session: Session, space_id: int, window: Interval, now: datet
         select(func.lower(Booking.during), func.upper(Booking.during), Booking.purpose, Booking.is_public,
                Booking.status)
         .where(Booking.space_id == space_id, Booking.status.in_([s.value for s in SLOT_HOLDING]),
-               Booking.during.op("&&")(_during(window)))
+               Booking.during.op("&&")(during_range(window)))
         .order_by(Booking.during)).all()
     occupancy = occupancy_for(session, [space_id], window)[space_id]
     occupancy = Occupancy(occupancy.closures, tuple(Interval(lo, hi) for lo, hi, *_ in bookings))
