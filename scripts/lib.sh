@@ -41,14 +41,14 @@ pg_bindir() {
 }
 
 ensure_system() {
-    # Python with venv and, unless DATABASE_URL points elsewhere, PostgreSQL with PostGIS.
+    # Python with venv and, unless DATABASE_URL points elsewhere, PostgreSQL with PostGIS and pgRouting.
     local pkgs=(python3 python3-venv python3-pip ca-certificates)
     if [ -z "${DATABASE_URL:-}" ]; then
         pkgs+=(postgresql postgresql-contrib)
         local bindir; bindir=$(pg_bindir || true)
         if [ -n "$bindir" ]; then
             local major; major=$(basename "$(dirname "$bindir")")
-            pkgs+=("postgresql-$major-postgis-3")
+            pkgs+=("postgresql-$major-postgis-3" "postgresql-$major-pgrouting")
         else
             pkgs+=(postgis)
         fi
@@ -61,7 +61,7 @@ ensure_system() {
     # 'postgis' may have pulled in a PostgreSQL major version without its postgis package.
     if [ -z "${DATABASE_URL:-}" ]; then
         local major; major=$(basename "$(dirname "$(pg_bindir)")")
-        apt_install "postgresql-$major-postgis-3"
+        apt_install "postgresql-$major-postgis-3" "postgresql-$major-pgrouting"
     fi
 }
 

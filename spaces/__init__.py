@@ -40,6 +40,8 @@ def create_app(config: dict | None = None):
     from spaces.finder import api, openapi
     from spaces.finder import routes as finder
     from spaces.hardening import init_hardening
+    from spaces.inventory import export_routes as open_data
+    from spaces.inventory import routes as inventory
     from spaces.logs import init_logging
     from spaces.manage import routes as manage
     from spaces.ops import routes as ops
@@ -48,6 +50,7 @@ def create_app(config: dict | None = None):
     from spaces.planning.phases import routes as phases
     from spaces.planning.rounds import routes as rounds
     from spaces.planning.usage import routes as usage
+    from spaces.walking import routes as walking
 
     app = Flask(
         __name__,
@@ -69,6 +72,6 @@ def create_app(config: dict | None = None):
     errors.register(app)
     cli.register(app)
     for module in (health, finder, api, openapi, accounts, booking, booking_api, feeds, manage, phases, gaps, needs,
-                   rounds, ops, legal, waitlist, guests, usage):
+                   rounds, ops, legal, waitlist, guests, usage, inventory, open_data, walking):
         app.register_blueprint(module.bp)
     return app

@@ -73,8 +73,12 @@ def create_admin(email: str, name: str, password: str):
 def register(app: Flask) -> None:
     """Add the command groups to `flask`."""
     from spaces.dev.synthetic import synthetic_city_command
+    from spaces.inventory.cli import spaces_cli
+    from spaces.walking.cli import geo_cli
 
     demo.add_command(synthetic_city_command)
     app.cli.add_command(demo)
     app.cli.add_command(users)
     app.cli.add_command(mail)
+    app.cli.add_command(spaces_cli)
+    app.cli.add_command(geo_cli)

@@ -69,6 +69,10 @@ class Config:
     # Requests without an account: name, e-mail and group are blanked this many days after the requested
     # date (`flask guests prune`, daily); unconfirmed requests go after 24 hours.
     GUEST_DATA_DAYS = int(os.environ.get("RAUMFINDER_GUEST_DATA_DAYS", "30"))
+    # The city's box (west, south, east, north in degrees): an imported place outside it is refused.
+    CITY_BOUNDS = tuple(float(v) for v in os.environ.get("RAUMFINDER_CITY_BOUNDS", "9.60,52.30,9.92,52.45").split(","))
+    # The licence stated in the open-data export (/api/spaces.geojson).
+    OPEN_DATA_LICENCE = os.environ.get("RAUMFINDER_OPEN_DATA_LICENCE", "dl-de/by-2-0")
 
 
 def load_config(overrides: dict | None = None) -> dict:

@@ -1,0 +1,1 @@
+"""The inventory: spaces read in from files (CSV, XLSX, GeoJSON, OpenStreetMap) and written out as open data."""

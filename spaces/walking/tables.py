@@ -1,0 +1,1 @@
+"""Tables of the street network (migration 0021)."""
