@@ -8,3 +8,13 @@ def post_worker_init(worker):
     from spaces.warmup import warm_up
 
     warm_up(worker.wsgi)
+
+
+def child_exit(server, worker):
+    """A worker's metric files stay for the totals; prometheus_client is told the process is gone."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

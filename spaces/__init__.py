@@ -42,8 +42,9 @@ def create_app(config: dict | None = None):
     from spaces.hardening import init_hardening
     from spaces.inventory import export_routes as open_data
     from spaces.inventory import routes as inventory
-    from spaces.logs import init_logging
+    from spaces.logs import init_logging, init_request_log
     from spaces.manage import routes as manage
+    from spaces.ops import metrics
     from spaces.ops import routes as ops
     from spaces.planning.gaps import routes as gaps
     from spaces.planning.needs import routes as needs
@@ -60,6 +61,8 @@ def create_app(config: dict | None = None):
     )
     app.config.update(load_config(config))
     init_logging(app)
+    init_request_log(app)
+    metrics.init_metrics(app)
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -72,6 +75,6 @@ def create_app(config: dict | None = None):
     errors.register(app)
     cli.register(app)
     for module in (health, finder, api, openapi, accounts, booking, booking_api, feeds, manage, phases, gaps, needs,
-                   rounds, ops, legal, waitlist, guests, usage, inventory, open_data, walking):
+                   rounds, ops, legal, waitlist, guests, usage, inventory, open_data, walking, metrics):
         app.register_blueprint(module.bp)
     return app

@@ -70,6 +70,22 @@ def create_admin(email: str, name: str, password: str):
     click.echo(f"QM-Admin {email} ist angelegt.")
 
 
+@click.command("doctor")
+def doctor():
+    """Check the configuration and database for production: unsafe or missing settings (exit 1 on errors)."""
+    from flask import current_app
+
+    from spaces.health import migrations_head
+    from spaces.ops.doctor import ERROR, examine
+
+    findings = examine(current_app.config, db.session, migrations_head())
+    for finding in findings:
+        click.echo(f"{finding.level:8} {finding.topic}: {finding.message}")
+    errors = sum(f.level == ERROR for f in findings)
+    click.echo(f"{errors} Fehler." if errors else "Keine Fehler.")
+    raise SystemExit(1 if errors else 0)
+
+
 def register(app: Flask) -> None:
     """Add the command groups to `flask`."""
     from spaces.dev.synthetic import synthetic_city_command
@@ -82,3 +98,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail)
     app.cli.add_command(spaces_cli)
     app.cli.add_command(geo_cli)
+    app.cli.add_command(doctor)

@@ -69,6 +69,13 @@ class Config:
     # Requests without an account: name, e-mail and group are blanked this many days after the requested
     # date (`flask guests prune`, daily); unconfirmed requests go after 24 hours.
     GUEST_DATA_DAYS = int(os.environ.get("RAUMFINDER_GUEST_DATA_DAYS", "30"))
+    # Operations (spaces/health.py, spaces/ops/metrics.py, spaces/logs.py): /metrics answers this machine and
+    # holders of this bearer token; /healthz/ready fails above this many waiting mails (unset: never); one JSON
+    # line per request in the log (0: off).
+    METRICS_TOKEN = os.environ.get("RAUMFINDER_METRICS_TOKEN", "")
+    READY_MAX_WAITING_MAILS = (int(os.environ["RAUMFINDER_READY_MAX_WAITING_MAILS"])
+                               if os.environ.get("RAUMFINDER_READY_MAX_WAITING_MAILS") else None)
+    REQUEST_LOG = os.environ.get("RAUMFINDER_REQUEST_LOG", "1") != "0"
     # The city's box (west, south, east, north in degrees): an imported place outside it is refused.
     CITY_BOUNDS = tuple(float(v) for v in os.environ.get("RAUMFINDER_CITY_BOUNDS", "9.60,52.30,9.92,52.45").split(","))
     # The licence stated in the open-data export (/api/spaces.geojson).

@@ -7,8 +7,11 @@ than the mail the link came in, so access logs show these paths with the secret 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
+import uuid
 
 REDACTED = "[redacted]"
 _SECRET_IN_PATH = re.compile(
@@ -37,6 +40,46 @@ def init_logging(app) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def init_request_log(app) -> None:
+    """One JSON line per request on the logger "raumfinder.requests" (the error log under gunicorn), with a
+    request id: the proxy's X-Request-ID when it is a plain token (nginx: `$request_id`), else a new one. The
+    answer carries it back as X-Request-ID, so a person's report ("Fehler-ID …") finds its line. No client
+    address and no query string: a line holds what running the service needs, not who asked for what."""
+    if not app.config.get("REQUEST_LOG", True):
+        return
+    app.before_request(_begin)
+    app.after_request(_log_request)
+
+
+def _begin() -> None:
+    from flask import g, request
+
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_log_started = time.perf_counter()
+
+
+def _log_request(response):
+    from flask import g, request
+
+    request_id = g.get("request_id")
+    if request_id is None:
+        return response
+    response.headers["X-Request-ID"] = request_id
+    started = g.get("request_log_started", time.perf_counter())
+    line = {
+        "request_id": request_id, "method": request.method, "path": redact(request.path),
+        "endpoint": request.endpoint, "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "bytes": response.calculate_content_length() if not response.is_streamed else None,
+    }
+    logging.getLogger("raumfinder.requests").info(json.dumps(line, ensure_ascii=False))
+    return response
 
 
 try:
