@@ -3,7 +3,6 @@
 import io
 import json
 import math
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -144,17 +143,16 @@ def test_unreadable_csv_files_are_refused_in_german(content, message):
         read("raeume.csv", content)
 
 
-def test_fifty_thousand_rows_are_read_in_well_under_five_seconds():
+def test_many_rows_keep_their_line_numbers():
+    """(How fast 50,000 rows are read is measured by benchmarks/bench_import.py, not here.)"""
     header = "ID;Name;Träger;Breite;Länge;Kapazität;Fläche;Ausstattung;Öffnungszeiten\n"
     line = "X-{0};Raum {0};Verein {0};52,37{0};9,73{0};25;48,5;Beamer, Tische;Mo-Fr 09:00-18:00\n"
-    content = (header + "".join(line.format(i) for i in range(50_000))).encode()
+    content = (header + "".join(line.format(i) for i in range(5_000))).encode()
 
-    started = time.perf_counter()
     rows = read("gross.csv", content)
-    elapsed = time.perf_counter() - started
 
-    assert len(rows) == 50_000 and rows[-1].ref == "Zeile 50001"
-    assert elapsed < 4, f"{elapsed:.2f} s"  # about 1 s alone; two cores shared in CI
+    assert len(rows) == 5_000 and rows[-1].ref == "Zeile 5001"
+    assert rows[1234].values["external_id"] == "X-1234" and rows[1234].values["capacity"] == "25"
 
 
 # --- XLSX --------------------------------------------------------------------------------------------------------
