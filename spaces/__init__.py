@@ -27,6 +27,7 @@ def create_app(config: dict | None = None):
     from flask import Flask
 
     from spaces import cli, errors, health, legal
+    from spaces.accounts import privacy_routes as privacy
     from spaces.accounts import routes as accounts
     from spaces.accounts.ratelimit import init_rate_limits
     from spaces.booking import api as booking_api
@@ -75,6 +76,7 @@ def create_app(config: dict | None = None):
     errors.register(app)
     cli.register(app)
     for module in (health, finder, api, openapi, accounts, booking, booking_api, feeds, manage, phases, gaps, needs,
-                   rounds, ops, legal, waitlist, guests, usage, inventory, open_data, walking, metrics):
+                   rounds, ops, legal, waitlist, guests, usage, inventory, open_data, walking, metrics,
+                   privacy):
         app.register_blueprint(module.bp)
     return app

@@ -121,6 +121,24 @@ def backup_restore(source: str, into: str | None, files_to: str | None):
                "alle Zeilenzahlen wie in der Sicherung.")
 
 
+retention = AppGroup("retention", help="Delete personal data whose time is up.")
+
+
+@retention.command("run")
+def retention_run():
+    """Delete what is due (for cron, daily): expired sessions and tokens, old invitations, unconfirmed accounts
+    and guest requests, guests' data, sent mails, old audit details, spent rate-limit counters."""
+    from flask import current_app
+
+    from spaces.ops.retention import run
+
+    config = current_app.config
+    done = run(db.session, guest_days=config["GUEST_DATA_DAYS"], outbox_days=config["OUTBOX_KEEP_DAYS"],
+               audit_days=config["AUDIT_DETAIL_DAYS"])
+    db.session.commit()
+    click.echo("Gelöscht: " + ", ".join(f"{count} {name}" for name, count in done.items()))
+
+
 @click.command("doctor")
 def doctor():
     """Check the configuration and database for production: unsafe or missing settings (exit 1 on errors)."""
@@ -151,3 +169,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(geo_cli)
     app.cli.add_command(doctor)
     app.cli.add_command(backup)
+    app.cli.add_command(retention)

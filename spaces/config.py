@@ -76,6 +76,10 @@ class Config:
     READY_MAX_WAITING_MAILS = (int(os.environ["RAUMFINDER_READY_MAX_WAITING_MAILS"])
                                if os.environ.get("RAUMFINDER_READY_MAX_WAITING_MAILS") else None)
     REQUEST_LOG = os.environ.get("RAUMFINDER_REQUEST_LOG", "1") != "0"
+    # Retention (`flask retention run`): sent mails are deleted this many days after sending; audit entries lose
+    # their details (names, changes) this many days after the event, the event itself stays.
+    OUTBOX_KEEP_DAYS = int(os.environ.get("RAUMFINDER_OUTBOX_KEEP_DAYS", "30"))
+    AUDIT_DETAIL_DAYS = int(os.environ.get("RAUMFINDER_AUDIT_DETAIL_DAYS", "730"))
     # The city's box (west, south, east, north in degrees): an imported place outside it is refused.
     CITY_BOUNDS = tuple(float(v) for v in os.environ.get("RAUMFINDER_CITY_BOUNDS", "9.60,52.30,9.92,52.45").split(","))
     # The licence stated in the open-data export (/api/spaces.geojson).

@@ -22,7 +22,8 @@ def test_without_the_operators_texts_the_pages_say_so(client, legal_dir):
     assert "noch kein Impressum hinterlegt" in impressum.get_data(as_text=True)
     privacy = client.get("/datenschutz").get_data(as_text=True)
     assert "noch nicht hinterlegt" in privacy
-    for what in ("Ohne Konto", "Mit Konto", "Buchungen", "Protokoll und Post", "Wie lange", "flask users prune"):
+    for what in ("Ohne Konto", "Mit Konto", "Buchungen", "Protokoll und Post", "Wie lange", "flask retention run",
+                 "Meine Daten"):
         assert what in privacy
 
 

@@ -69,3 +69,11 @@ class InviteForm(Form):
     email = EmailField(_l("E-Mail der Person"), validators=[DataRequired(REQUIRED), Length(max=254)])
     role = SelectField(_l("Rolle"), choices=[("member", _l("Mitglied")), ("space_manager", _l("Raumverwaltung"))])
     is_admin = BooleanField(_l("Auch Admin der Organisation (verwaltet Mitglieder und Rechte)"))
+
+
+class DeleteAccountForm(Form):
+    """Deleting one's own account: the password again, and a tick that the person means it."""
+
+    password = PasswordField(_l("Ihr Passwort"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    understood = BooleanField(_l("Ich möchte mein Konto endgültig löschen."), validators=[
+        DataRequired(_l("Bitte bestätigen Sie, dass Sie das Konto löschen möchten."))])
