@@ -242,6 +242,8 @@ class Space(db.Model):
     max_days_in_advance: Mapped[int | None] = mapped_column(Integer)
     bookable_by: Mapped[str] = mapped_column(String(16), default=BookableBy.EVERYONE, server_default="everyone")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Where an imported space came from ("osm:node/123", a provider's own id): a re-import updates it (migration 0020)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     # Kept by the database (migration 0012), read by the search's SQL only: the weekly opening hours as
     # seconds of the week (trigger on opening_hours) and the point in Web-Mercator metres for the map's grid.
     week_open: Mapped[Range] = mapped_column(INT4MULTIRANGE, server_default="{}", deferred=True)
