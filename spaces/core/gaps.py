@@ -56,6 +56,15 @@ Coverage
   disk's (error well below 0.5 %); a disk containing a whole (part of the) polygon is detected
   exactly.
 
+Walking on the street network
+-----------------------------
+* With ``walking`` (:class:`WalkingReach`, measured outside this module on the street network), a phase
+  listed in ``walking.spaces`` is reached by exactly the spaces listed for it (within ``walk_m`` walked on
+  the network, no detour factor), and its coverage is the share of its area within the union of the
+  listed ``walking.areas`` (each space's walking isochrone of ``walk_m``, EPSG:25832) of its counted
+  spaces; a counted space without an area covers nothing. Phases not listed (outside the network) keep the
+  straight-line rule above. ``PhaseQuarter.walk_method`` says which rule a row used.
+
 Signals
 -------
 * ``signals`` = how many of the given signals (unmet needs, declined requests; any date, any
@@ -73,7 +82,7 @@ from __future__ import annotations
 
 import math
 from calendar import monthrange
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -88,6 +97,8 @@ from geo.crs import to_metric
 from spaces.core import norms
 
 __all__ = [
+    "METHOD_NETWORK",
+    "METHOD_STRAIGHT",
     "Norm",
     "PhaseInput",
     "PhaseQuarter",
@@ -99,11 +110,14 @@ __all__ = [
     "quarters",
     "residents_at",
     "space_input_from_wgs84",
+    "WalkingReach",
     "WholeMeasures",
     "whole_measures",
 ]
 
 SIGNAL_KINDS = ("unmet_need", "declined_request")
+METHOD_NETWORK = "network"  # reach walked on the street network
+METHOD_STRAIGHT = "straight_line"  # reach as straight line x detour
 
 
 _DEFAULT = norms.defaults()
@@ -199,6 +213,17 @@ class PhaseQuarter:
     signals: int
     shares: tuple[float, ...] = ()  # the phase's share of each counted space (same order as counted_spaces)
     as_of: date | None = None  # the day the quarter was evaluated on
+    walk_method: str = METHOD_STRAIGHT  # how reach and coverage were measured
+
+
+@dataclass(frozen=True)
+class WalkingReach:
+    """Reach on the street network, measured by the caller: per phase id the ids of the spaces within
+    ``walk_m`` on foot (phases left out: off the network, straight-line rule), and per space id the area within
+    ``walk_m`` on foot of it (EPSG:25832; None or absent: unknown, covers nothing)."""
+
+    spaces: Mapping[Hashable, Collection[Hashable]]
+    areas: Mapping[Hashable, BaseGeometry | None]
 
 
 # --- time -------------------------------------------------------------------------------------
@@ -293,6 +318,14 @@ def _covered_area(part: BaseGeometry, xs: np.ndarray, ys: np.ndarray, r: float, 
     return total
 
 
+def _covered_by_areas(part: BaseGeometry, areas: Sequence[BaseGeometry | None]) -> float:
+    """Area of `part` within at least one of the walking areas (unknown ones cover nothing)."""
+    known = [a for a in areas if a is not None and not a.is_empty]
+    if part.is_empty or not known:
+        return 0.0
+    return float(shapely.intersection(shapely.union_all(known), part).area)
+
+
 # --- the report -------------------------------------------------------------------------------
 
 _NO_START = date.min.toordinal()
@@ -307,6 +340,7 @@ def gap_report(
     start: date,
     until: date | None = None,
     signals: Iterable[Signal] = (),
+    walking: WalkingReach | None = None,
 ) -> list[PhaseQuarter]:
     """Demand, supply, gap and coverage per phase and quarter (phases in input order, then time).
 
@@ -342,9 +376,15 @@ def gap_report(
     # Reach, once per phase: STRtree candidates in the grown envelope, then exact distances.
     tree = shapely.STRtree(points) if n_s else None
     reach: list[np.ndarray] = []
-    for phase in phases:
+    on_network = [walking is not None and phase.id in walking.spaces for phase in phases]
+    position = {space_id: i for i, space_id in enumerate(ids)}
+    for p, phase in enumerate(phases):
         idx = np.empty(0, dtype=np.intp)
-        if tree is not None and not phase.area.is_empty:
+        if on_network[p]:
+            assert walking is not None
+            found = sorted(position[i] for i in walking.spaces[phase.id] if i in position)
+            idx = np.array(found, dtype=np.intp)
+        elif tree is not None and not phase.area.is_empty:
             xmin, ymin, xmax, ymax = phase.area.bounds
             cand = np.sort(tree.query(box(xmin - r, ymin - r, xmax + r, ymax + r)))
             if len(cand):
@@ -386,7 +426,11 @@ def gap_report(
             key = frozenset(counted.tolist())
             coverage = coverage_cache.get(key)
             if coverage is None:
-                if total_area > 0 and len(counted):
+                if total_area > 0 and len(counted) and on_network[p]:
+                    assert walking is not None
+                    covered = _covered_by_areas(phase.area, [walking.areas.get(ids[i]) for i in counted])
+                    coverage = min(1.0, max(0.0, covered / total_area))
+                elif total_area > 0 and len(counted):
                     covered = _covered_area(phase.area, xy[counted, 0], xy[counted, 1], r)
                     coverage = min(1.0, max(0.0, covered / total_area))
                 else:
@@ -409,6 +453,7 @@ def gap_report(
                     signals=n_signals,
                     shares=tuple(float(s) for s in share),
                     as_of=as_of[q],
+                    walk_method=METHOD_NETWORK if on_network[p] else METHOD_STRAIGHT,
                 )
             )
     return rows

@@ -90,12 +90,15 @@ def spaces():
     free_now, now_values = free_now_column(now)
     query = search_spaces(search, now=now, limit=search.limit + 1)  # one more: is there more?
     rows = db.session.execute(query.add_columns(free_now).params(now_values)).all()
+    # With a place: how "within `walk` minutes" was measured (on the street network or straight line x 1.3).
+    walk = {"walk_method": search.walk_method} if search.near is not None else {}
     return jsonify(
         type="FeatureCollection",
         features=list(map(FeatureWriter(today), rows[: search.limit])),
         total=rows[0].total if rows else 0,
         limit=search.limit,
         truncated=len(rows) > search.limit,
+        **walk,
     )
 
 

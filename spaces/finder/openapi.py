@@ -36,6 +36,7 @@ from spaces.finder.schemas import (
 from spaces.finder.search import SpaceQuery
 from spaces.finder.week import MAX_WINDOW
 from spaces.hardening import CONTROL_CHARACTERS, MAX_ID, MAX_JSON_DEPTH
+from spaces.walking.schemas import IsochroneFeature, IsochroneQuery, PhaseIsochroneQuery
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -51,6 +52,7 @@ class PathParameters(BaseModel):
         "a positive integer of at most 2³¹−1 matches no route (404 with Werkzeug's English text)."))
     booking_id: int = Field(ge=1, le=MAX_ID, description="Number of the booking.")
     token_id: int = Field(ge=1, le=MAX_ID, description="Number of the API token (from GET /api/tokens).")
+    phase_id: int = Field(ge=1, le=MAX_ID, description="Number of the construction phase (from GET /api/phases).")
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,28 @@ OPERATIONS = (
         description="Every construction phase (Bauabschnitt) as a MultiPolygon, by move-in date (unknown last), "
                     "then name.",
         query=(Language,), answers={200: Answer(PhaseCollection, "The construction phases.")}),
+    Operation(
+        "get", "/api/phases/{phase_id}/isochrone", "getPhaseIsochrone", "phases",
+        "The area reachable on foot from a construction phase",
+        description="Walked on the imported street network from anywhere in the phase (every street crossing it), "
+                    "every reached street widened by 50 m, the phase included. Without a street network "
+                    "(`flask geo import-streets`) the phase widened by the straight-line radius "
+                    "(`method: straight_line`, with `radius_m` and a German `note`).",
+        query=(PhaseIsochroneQuery,),
+        answers={200: Answer(IsochroneFeature, "The area as a GeoJSON Feature (Polygon or MultiPolygon)."),
+                 400: bad("minutes: bitte eine Zahl von 1 bis 60 angeben."),
+                 404: Answer(Error, "No construction phase has this number.",
+                             ("Einen Bauabschnitt mit der Nummer 99999 gibt es nicht.",))}),
+    Operation(
+        "get", "/api/isochrone", "getIsochrone", "phases", "The area reachable on foot from a point",
+        description="Walked on the imported street network from lat/lon (the walk to the nearest street "
+                    "included), every reached street widened by 50 m. Without a street network, or from a point "
+                    "more than 500 m from it, the circle of the straight-line rule (`method: straight_line`, with "
+                    "`radius_m` and a German `note`).",
+        query=(IsochroneQuery,),
+        answers={200: Answer(IsochroneFeature, "The area as a GeoJSON Feature (Polygon or MultiPolygon)."),
+                 400: bad("minutes: bitte eine Zahl von 1 bis 60 angeben.",
+                          "Der Ort lat=52.0, lon=9.7 liegt außerhalb des Stadtgebiets (52.3–52.45 N, 9.6–9.92 O).")}),
     Operation(
         "get", "/api/quartiers", "listQuartiers", "quartiers", "Named Quartiere to search near",
         description="Every Quartier with its centre, by name; pass a name as `quartier` to /api/spaces.",

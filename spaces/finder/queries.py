@@ -21,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    column,
     func,
     literal,
     literal_column,
@@ -31,7 +32,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from geo.crs import MERCATOR_RADIUS_M, WGS84, grid_cell_m
-from geo.walking import walk_radius_m
+from geo.walking import WALKING_SPEED_M_PER_MIN, walk_radius_m
 from spaces.core.availability import BERLIN, wall_time_to_utc
 from spaces.core.availability import Interval as AvInterval
 from spaces.core.bookability import local_days
@@ -356,11 +357,18 @@ def _search_shape(search, now: datetime) -> tuple[tuple, dict]:
         values["kinds"] = list(search.kinds)
     if search.bbox is not None:
         values |= dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), search.bbox))
-    if search.near is not None:
+    near: str | bool = False  # "line": straight line x detour (ST_DWithin); "network": the reach on the streets
+    if search.near is not None and search.walk_reach is not None:
+        near = "network"
+        ids = sorted(search.walk_reach)
+        values |= {"reach_ids": ids, "reach_m": [float(search.walk_reach[i]) for i in ids],
+                   "walk_m": search.walk_minutes * WALKING_SPEED_M_PER_MIN}
+    elif search.near is not None:
+        near = "line"
         values |= {"lon": search.near[0], "lat": search.near[1], "radius": walk_radius_m(search.walk_minutes)}
     shape = (
         when, bool(search.min_capacity), search.step_free, search.accessible_wc, bool(search.equipment),
-        bool(search.kinds), search.free_of_charge, search.bbox is not None, search.near is not None, search.sort,
+        bool(search.kinds), search.free_of_charge, search.bbox is not None, near, search.sort,
     )
     return shape, values
 
@@ -406,10 +414,19 @@ def _matching(shape: tuple) -> tuple[Select, ColumnElement]:
     uncut; and the distance column. The list, the map's clusters and their counts all start from here."""
     when, capacity, step_free, accessible_wc, equipment, kinds, free, bbox, near, sort = shape
     distance = cast(literal(None), Float()).label("distance_m")
-    if near:
+    walked = None
+    if near == "network":
+        # The spaces within the walk on the street network were found first (spaces.walking.network.reach): their
+        # ids and metres come in as two arrays, joined by primary key instead of ST_DWithin.
+        walked = walked_reach()
+        distance = walked.c.m.label("distance_m")
+    elif near:
         lon, lat = bindparam("lon", type_=Float()), bindparam("lat", type_=Float())
         distance = distance_m(lon, lat).label("distance_m")
     query = select(Space.id.label("id"), distance)
+    if walked is not None:
+        query = query.select_from(walked).join(Space, Space.id == walked.c.id).where(
+            walked.c.m <= bindparam("walk_m", type_=Float()))
     if when == "window":  # free throughout the window
         query = query.where(free_throughout(BoundWindow("w")))
     elif when == "day":  # free some time that day
@@ -417,9 +434,16 @@ def _matching(shape: tuple) -> tuple[Select, ColumnElement]:
     else:
         query = query.where(not_expired(bindparam("today", type_=Date())))
     query = query.where(*_attribute_filters(capacity, step_free, accessible_wc, equipment, kinds, free, bbox))
-    if near:
+    if near == "line":
         query = query.where(within_m(lon, lat, bindparam("radius", type_=Float())))
     return query, distance
+
+
+def walked_reach():
+    """SQL: the rows (id, m) of the bound arrays reach_ids and reach_m: spaces and their metres on foot."""
+    return (func.unnest(bindparam("reach_ids", type_=postgresql.ARRAY(Integer())),
+                        bindparam("reach_m", type_=postgresql.ARRAY(Float())))
+            .table_valued(column("id", Integer()), column("m", Float())).render_derived(name="walked"))
 
 
 def _found(shape: tuple):

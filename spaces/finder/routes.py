@@ -9,7 +9,7 @@ from flask_babel import format_decimal, format_number, gettext
 from werkzeug.datastructures import MultiDict
 
 from geo.maps import finder_map, page_parts
-from geo.walking import walk_minutes, walk_radius_m
+from geo.walking import WALKING_SPEED_M_PER_MIN, walk_minutes, walk_radius_m
 from spaces.clock import BERLIN, now_utc, today_local
 from spaces.core.bookability import horizon
 from spaces.core.errors import BadParameter
@@ -97,8 +97,28 @@ def _map(search, errors: list, found: list) -> dict:
             "phases": url_for("api.phases"),
             "near": list(search.near) if search.near else None,
             "radius": round(walk_radius_m(search.walk_minutes)),
+            # On the street network the map draws the area reached on foot instead of the circle (map.js).
+            "isochrone": _isochrone_url(search),
             "text": _map_text(),
         }))
+
+
+def _isochrone_url(search) -> str | None:
+    """/api/isochrone of the place searched near and its walk, when the search walked on the street network."""
+    if search.near is None or search.walk_method != "network":
+        return None
+    return url_for("walking.point_isochrone", lat=search.near[1], lon=search.near[0], minutes=search.walk_minutes)
+
+
+def walk_note(search) -> str:
+    """How this page measures "minutes on foot": on the street network, or estimated from the straight line."""
+    if search.near is not None and search.walk_method == "network":
+        return gettext("Gehzeit auf dem Fußwegenetz")
+    if search.near is not None and service.walking_on_network():
+        return gettext("Gehzeit geschätzt (Luftlinie × 1,3) – der Ort liegt außerhalb des Fußwegenetzes")
+    if search.near is None and service.walking_on_network():
+        return gettext("Gehzeit auf dem Fußwegenetz")
+    return gettext("Gehzeit geschätzt (Luftlinie × 1,3) – kein Fußwegenetz geladen")
 
 
 @bp.get("/")
@@ -121,7 +141,7 @@ def index():
         search=search, errors=errors, error_fields={e["field"] for e in errors}, args=request.args,
         quartiers=service.quartier_names(), sorts=SORTS, page=page, has_next=len(rows) > PAGE_SIZE, total=total,
         pages=max(1, -(-total // PAGE_SIZE)), page_size=PAGE_SIZE, filtered=filtered, changes=changes,
-        active_filters=_active_filters(request.args), **_list_helpers(errors, now)), status
+        active_filters=_active_filters(request.args), walk_note=walk_note(search), **_list_helpers(errors, now)), status
 
 
 def _list_helpers(errors: list, now) -> dict:
@@ -136,9 +156,17 @@ def _list_helpers(errors: list, now) -> dict:
     }
 
 
-def distance_words(metres: float) -> str:
+def distance_words(metres: float, method: str = "straight_line") -> str:
     """"≈ 12 Min. zu Fuß · 850 m Luftlinie" (German numbers; km from 1,000 m on): the walk minutes by the same rule
-    as the search's walking distance (geo.walking), so a space found within 15 minutes never says 16."""
+    as the search's walking distance (geo.walking), so a space found within 15 minutes never says 16. Walked on the
+    street network ("network"): "12 Min. zu Fuß · 960 m Fußweg", the metres / 80 m a minute."""
+    if method == "network":
+        minutes = max(1, math.ceil(metres / WALKING_SPEED_M_PER_MIN - 1e-9))
+        if metres < 1000:
+            far = gettext("%(m)s m Fußweg", m=format_number(round(metres)))
+        else:
+            far = gettext("%(km)s km Fußweg", km=format_decimal(round(metres / 1000, 1), format="#,##0.0"))
+        return gettext("%(min)s Min. zu Fuß", min=minutes) + " · " + far
     minutes = max(1, math.ceil(walk_minutes(metres) - 1e-9))
     if metres < 1000:
         far = gettext("%(m)s m Luftlinie", m=format_number(round(metres)))

@@ -465,8 +465,9 @@ class SpaceProperties(BaseModel):
     address: str
     url: str = Field(json_schema_extra={"format": "uri-reference"},
                      description="The space's HTML page, e.g. /raeume/1.")
-    distance_m: int | None = Field(None, ge=0, description="Straight-line distance in metres to the place searched "
-                                                          "near; only with one.")
+    distance_m: int | None = Field(None, ge=0, description=(
+        "Distance in metres to the place searched near, only with one: walked on the street network when the "
+        "collection's `walk_method` is `network`, else straight-line."))
 
 
 class SearchedSpaceProperties(SpaceProperties):
@@ -528,6 +529,11 @@ class SpaceCollection(BaseModel):
     total: int = Field(ge=0, description="How many spaces match in all; `features` holds the first `limit`.")
     limit: int = Field(description="The limit applied.")
     truncated: bool = Field(description="Whether there are more spaces than `limit`.")
+    walk_method: Literal["network", "straight_line"] | None = Field(
+        None, description="With a place searched near: how `walk` was measured: `network` (metres walked on the "
+                          "street network, at most walk × 80 m; `distance_m` is that walk) or `straight_line` (no "
+                          "network loaded or the place is outside it: straight line × 1.3 at most walk × 80 m). "
+                          "Absent without a place.")
 
 
 class MapPointProperties(BaseModel):
@@ -544,7 +550,8 @@ class MapPointProperties(BaseModel):
     available_from: date | None = Field(None, description="First day of a planned or temporary space (else absent).")
     available_until: date | None = Field(None, description="Last day of a temporary space (else absent).")
     free_now: bool = Field(description="Free from now for at least a minute.")
-    distance_m: int | None = Field(None, description="Straight-line metres from the place searched near (else absent).")
+    distance_m: int | None = Field(None, description="Metres from the place searched near (else absent): walked on "
+                                                     "the street network when one is loaded, else straight-line.")
 
 
 class MapPoint(BaseModel):

@@ -99,6 +99,15 @@ class SpaceSearch:
     limit: int = DEFAULT_LIMIT
     quartier_id: int | None = None
     raw: dict = field(default_factory=dict, compare=False)
+    # {space_id: metres walked on the street network} within walk_minutes of `near`, when a network is loaded
+    # (spaces.walking.network.reach; service.current_search fills it in); None: the straight-line rule.
+    walk_reach: dict[int, float] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def walk_method(self) -> str:
+        """How "within N minutes on foot" is decided: "network" (metres on the street network <= N x 80) or
+        "straight_line" (straight line x 1.3 detour <= N x 80, geo.walking)."""
+        return "network" if self.walk_reach is not None else "straight_line"
 
 
 class SpaceQuery(QueryParameters):
@@ -140,9 +149,10 @@ class SpaceQuery(QueryParameters):
         "are given. Unknown: 400."))
     walk: whole_number(phrase("Minuten zu Fuß"), 1, MAX_WALK_MINUTES) = Field(
         DEFAULT_WALK_MINUTES,
-        description=f"With a place (`lat`/`lon` or `quartier`): only spaces within this many minutes on foot (straight "
-                    f"line of minutes × {WALKING_SPEED_M_PER_MIN:g} m / {DETOUR_FACTOR:g}). Without a place it is "
-                    f"checked but has no effect.")
+        description=f"With a place (`lat`/`lon` or `quartier`): only spaces within this many minutes on foot: "
+                    f"minutes × {WALKING_SPEED_M_PER_MIN:g} m walked on the street network when one is loaded, else "
+                    f"a straight line of minutes × {WALKING_SPEED_M_PER_MIN:g} m / {DETOUR_FACTOR:g}; the answer's "
+                    f"`walk_method` says which. Without a place it is checked but has no effect.")
     bbox: BoundingBox | None = Field(
         None, examples=[[9.6, 52.3, 9.9, 52.45]],
         description="Bounding box `min_lon,min_lat,max_lon,max_lat` (WGS84, south-west corner first).")

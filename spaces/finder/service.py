@@ -3,6 +3,7 @@ results, one space, its week, its public events."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from flask import request
@@ -22,6 +23,7 @@ from spaces.finder.search import parse_search
 from spaces.finder.week import Busy, SpaceCalendar, space_calendar
 from spaces.models import Space
 from spaces.times import local_day_window, split_by_local_day
+from spaces.walking import network
 
 
 def quartier_lookup() -> dict:
@@ -38,8 +40,24 @@ class _QuartierByName:
 
 
 def current_search(args=None):
-    """The SpaceSearch of this request's parameters (HTTP 400 when one is wrong)."""
-    return parse_search(request.args if args is None else args, today=today_local(), quartiers=_QuartierByName())
+    """The SpaceSearch of this request's parameters (HTTP 400 when one is wrong), with the spaces within its walk
+    on the street network when it searches near a place and a network is loaded."""
+    search = parse_search(request.args if args is None else args, today=today_local(), quartiers=_QuartierByName())
+    return with_walk_reach(search)
+
+
+def with_walk_reach(search):
+    """The search with walk_reach filled in from the street network (spaces.walking.network.reach), or as it is
+    when it is not near a place, no network is loaded or the place lies outside it (the straight-line rule)."""
+    if search.near is None or not network.available(db.session):
+        return search
+    reach = network.reach(db.session, search.near[0], search.near[1], search.walk_minutes)
+    return search if reach is None else replace(search, walk_reach=reach)
+
+
+def walking_on_network() -> bool:
+    """Whether walking distances are measured on a loaded street network (else: straight line x 1.3)."""
+    return network.available(db.session)
 
 
 def space_row(space_id: int):

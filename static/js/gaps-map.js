@@ -35,6 +35,26 @@
     // The spaces in a pane of their own, above the phases (and apart from them for anyone counting phases).
     map.createPane("gapSpaces").style.zIndex = 450;
     var spaces = L.layerGroup().addTo(map);
+    // With a street network, each phase's walking isochrone (the area reached on foot within the norm's walk),
+    // as a dashed outline under the spaces; loaded once per phase from the API.
+    var walks = L.layerGroup().addTo(map);
+    function drawWalks(data) {
+      var drawn = 0, wanted = 0;
+      data.features.forEach(function (f) {
+        if (!f.properties.isochrone) return;
+        wanted += 1;
+        fetch(f.properties.isochrone, { headers: { Accept: "application/geo+json, application/json" } })
+          .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+          .then(function (geometry) {
+            walks.addLayer(L.geoJSON(geometry, { color: "#0b5394", weight: 2, dashArray: "6 4", fill: false,
+                                                 interactive: false, className: "rf-isochrone" }));
+            drawn += 1;
+            map.getContainer().setAttribute("data-isochrones", String(drawn));
+          })
+          .catch(function (err) { console.error("Raumfinder: isochrone failed", err); });
+      });
+      map.getContainer().setAttribute("data-walks", String(wanted));
+    }
     var slider = document.getElementById("gap-when"), output = document.getElementById("gap-when-text");
     var names = slider ? JSON.parse(slider.getAttribute("data-labels") || "[]") : [];
 
@@ -72,6 +92,7 @@
       .then(function (data) {
         state.data = data;
         phases.addData(data);
+        drawWalks(data);
         show(0);
         fit();
         map.getContainer().setAttribute("data-phases", String(data.features.length));
@@ -87,6 +108,7 @@
     }
     window.RaumfinderGaps.layer = phases;
     window.RaumfinderGaps.spaces = spaces;
+    window.RaumfinderGaps.walks = walks;
     window.RaumfinderGaps.show = show;
   }
   window.RaumfinderGaps = { attach: attach, colour: colour };

@@ -285,7 +285,22 @@
     load(options.phases, function (data) { phases.addData(data); });
     if (options.near) {
       var here = L.latLng(options.near[1], options.near[0]);
-      L.circle(here, { radius: options.radius || 923, color: "#0b5394", weight: 1, fillOpacity: 0.05, interactive: false }).addTo(map);
+      // The area within the walk: on the street network the isochrone from /api/isochrone (a polygon); without a
+      // network, or when it cannot be had, the circle of the straight-line rule (geo.walking).
+      var circle = function () {
+        L.circle(here, { radius: options.radius || 923, color: "#0b5394", weight: 1, fillOpacity: 0.05, interactive: false }).addTo(map);
+        container.setAttribute("data-walk-area", "circle");
+      };
+      if (options.isochrone) {
+        load(options.isochrone, function (data) {
+          L.geoJSON(data, { color: "#0b5394", weight: 1, fillOpacity: 0.08, interactive: false,
+                            className: "rf-isochrone" }).addTo(map);
+          var method = data && data.properties && data.properties.method;
+          container.setAttribute("data-walk-area", method === "straight_line" ? "circle" : "isochrone");
+        }, circle);
+      } else {
+        circle();
+      }
       L.circleMarker(here, { radius: 6, color: "#000", fillColor: "#f9a825", fillOpacity: 1, interactive: false }).addTo(map);
       if (!options.fit) map.setView(here, 14, { animate: false });
     }

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from shapely import wkb
-from shapely.geometry import Point
-from sqlalchemy import func, or_, select
+from shapely.geometry import Point, shape
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from geo.crs import UTM32N
+from geo.crs import UTM32N, to_metric, to_wgs84
 from spaces.clock import now_utc
 from spaces.core.availability import Interval
 from spaces.core.bookability import BOOKABLE_MODES, free_evening_hours
-from spaces.core.gaps import Norm, PhaseInput, Signal, SpaceInput, residents_when_full
+from spaces.core.gaps import Norm, PhaseInput, Signal, SpaceInput, WalkingReach, residents_when_full
 from spaces.models import (
     BookableBy,
     Booking,
@@ -25,6 +26,7 @@ from spaces.models import (
     Space,
 )
 from spaces.terms import occupancy_for, terms_for
+from spaces.walking import network
 
 BOOKED_LOOKAHEAD = timedelta(weeks=12)
 
@@ -60,37 +62,83 @@ def expected_residents(phase: ConstructionPhase) -> int:
     return residents_when_full(phase.expected_residents, phase.homes, phase.persons_per_home)
 
 
-def _near_any_phase(norm: Norm):
+def _public():
+    return and_(Space.booking_mode.in_(BOOKABLE_MODES), Space.bookable_by == BookableBy.EVERYONE)
+
+
+def _near_any_phase(norm: Norm, also: Collection[int] = ()):
+    """Criterion: a public space within the straight-line reach of some phase, or one of `also` (the spaces
+    reached on the street network) that is public."""
     reach = norm.walk_m / norm.detour
-    return (
+    near = (
         select(Space.id).distinct()
         .join(ConstructionPhase, func.ST_DWithin(func.geography(Space.location),
                                                  func.geography(ConstructionPhase.geom), reach))
-        .where(Space.booking_mode.in_(BOOKABLE_MODES), Space.bookable_by == BookableBy.EVERYONE)
+        .where(_public())
     )
+    if not also:
+        return Space.id.in_(near)
+    return or_(Space.id.in_(near), and_(Space.id.in_(sorted(also)), _public()))
 
 
-def space_rows(session: Session, norm: Norm):
-    """The spaces open to the public within reach of some phase, with name, size and place (WGS84), for the map."""
+def walking_reach(session: Session, norm: Norm, phase_ids) -> dict | None:
+    """{phase id: {space id: metres}} of the spaces within norm.walk_m walked on the street network from each
+    phase (spaces.walking.network.reach_from_phase); phases off the network are left out. None when no
+    network is loaded."""
+    if not network.available(session):
+        return None
+    minutes = norm.walk_m / network.SPEED_M_PER_MIN
+    found = {}
+    for phase_id in phase_ids:
+        reached = network.reach_from_phase(session, phase_id, minutes)
+        if reached is not None:
+            found[phase_id] = reached
+    return found
+
+
+def reached_ids(reach: dict | None) -> set[int]:
+    """Every space reached from some phase on the street network."""
+    return {space_id for spaces in (reach or {}).values() for space_id in spaces}
+
+
+def walking_areas(session: Session, norm: Norm, spaces: list[SpaceInput], reach: dict) -> WalkingReach:
+    """The core's WalkingReach: per phase on the network the public spaces it reaches, and the walking isochrone
+    of norm.walk_m (EPSG:25832) of each of them, for the share of a phase's area within walking reach."""
+    public = {s.id for s in spaces}
+    by_phase = {phase_id: {i for i in reached if i in public} for phase_id, reached in reach.items()}
+    minutes = norm.walk_m / network.SPEED_M_PER_MIN
+    areas = {}
+    for s in spaces:
+        if not any(s.id in ids for ids in by_phase.values()):
+            continue
+        lon, lat = to_wgs84(s.point).coords[0]
+        geometry = network.isochrone(session, lon, lat, minutes)
+        areas[s.id] = to_metric(shape(geometry)) if geometry else None
+    return WalkingReach(spaces=by_phase, areas=areas)
+
+
+def space_rows(session: Session, norm: Norm, also: Collection[int] = ()):
+    """The spaces open to the public within reach of some phase (straight line, or `also`: reached on the street
+    network), with name, size and place (WGS84), for the map."""
     return session.execute(select(
         Space.id, Space.name, Space.area_m2, Space.capacity, Space.available_from, Space.available_until,
         func.ST_X(Space.location).label("lon"), func.ST_Y(Space.location).label("lat"),
-    ).where(Space.id.in_(_near_any_phase(norm))).order_by(Space.name)).all()
+    ).where(_near_any_phase(norm, also)).order_by(Space.name)).all()
 
 
-def space_inputs(session: Session, norm: Norm) -> list[SpaceInput]:
-    """Spaces open to the public within reach of some phase, with their free public evening hours a week.
+def space_inputs(session: Session, norm: Norm, also: Collection[int] = ()) -> list[SpaceInput]:
+    """Spaces open to the public within reach of some phase (straight line, or `also`: reached on the street
+    network), with their free public evening hours a week.
 
     public_hours = the evening hours (17-22 h) in the next twelve weeks in which the space is open,
     not closed and not booked (spaces.core.bookability.free_evening_hours, the booking rules' own
     opening hours, closures and bookings), divided by twelve.
     """
-    near = _near_any_phase(norm)
     rows = session.execute(select(
         Space.id, Space.area_m2, Space.capacity, Space.available_from, Space.available_until,
         func.ST_X(func.ST_Transform(Space.location, UTM32N)).label("x"),
         func.ST_Y(func.ST_Transform(Space.location, UTM32N)).label("y"),
-    ).where(Space.id.in_(near))).all()
+    ).where(_near_any_phase(norm, also))).all()
     ids = [r.id for r in rows]
     if not ids:
         return []

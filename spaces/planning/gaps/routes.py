@@ -32,7 +32,7 @@ def _page(*, printable: bool):
                                                                    "Punkt")}))
     return render_template("gaps/report.html", reports=reports, norm=norm, sort=sort, map=parts, label=label,
                            PHASE_STATUS=PHASE_STATUS, printable=printable, today=today_local(),
-                           whole_of=whole_measures)
+                           whole_of=whole_measures, walk_note=service.walk_note(reports))
 
 
 @bp.get("/bedarf")

@@ -8,11 +8,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from flask import url_for
 from flask_babel import format_decimal, get_locale, gettext
 
+from geo.walking import WALKING_SPEED_M_PER_MIN
 from spaces.booking.rules import audit
 from spaces.clock import today_local
-from spaces.core.gaps import PhaseQuarter, WholeMeasures, gap_report, whole_measures
+from spaces.core.gaps import METHOD_NETWORK, METHOD_STRAIGHT, PhaseQuarter, WholeMeasures, gap_report, whole_measures
 from spaces.core.norms import NORM_SETTINGS
 from spaces.db import db
 from spaces.formatting import month, number, percent, quarter
@@ -45,6 +47,11 @@ class PhaseReport:
         return self.rows[0]
 
     @property
+    def walk_method(self) -> str:
+        """How its reach was measured: "network" (on the street network) or "straight_line" (x detour)."""
+        return self.rows[0].walk_method if self.rows else METHOD_STRAIGHT
+
+    @property
     def worst(self) -> PhaseQuarter:
         return max(self.rows, key=lambda r: r.gap_m2)
 
@@ -67,8 +74,12 @@ def build_report(sort: str = "gap") -> tuple[list[PhaseReport], Any, str]:
     norm, _ = gap_data.current_norm(db.session)
     rows = gap_data.phase_rows(db.session)
     inputs = gap_data.phase_inputs(rows)
-    result = gap_report(inputs, gap_data.space_inputs(db.session, norm), norm, start=today_local(),
-                        signals=gap_data.signals(db.session))
+    # With a street network: the spaces each phase reaches on foot, and each one's walking area (coverage).
+    reach = gap_data.walking_reach(db.session, norm, [i.id for i in inputs])
+    spaces = gap_data.space_inputs(db.session, norm, also=gap_data.reached_ids(reach))
+    walking = gap_data.walking_areas(db.session, norm, spaces, reach) if reach else None
+    result = gap_report(inputs, spaces, norm, start=today_local(), signals=gap_data.signals(db.session),
+                        walking=walking)
     by_phase: dict = {}
     for row in result:
         by_phase.setdefault(row.phase_id, []).append(row)
@@ -114,6 +125,25 @@ def report_csv(reports: list[PhaseReport]) -> str:
     return "\ufeff" + out.getvalue()
 
 
+def phase_isochrone_url(report: PhaseReport, norm) -> str | None:
+    """The API address of the phase's walking isochrone of norm.walk_m, when it was measured on the network."""
+    if report.walk_method != METHOD_NETWORK:
+        return None
+    return url_for("walking.phase_isochrone", phase_id=report.phase.id,
+                   minutes=round(norm.walk_m / WALKING_SPEED_M_PER_MIN, 2))
+
+
+def walk_note(reports: list[PhaseReport]) -> str:
+    """How the report measured walking: on the street network, estimated, or both (phases off the network)."""
+    methods = {p.walk_method for p in reports}
+    if methods == {METHOD_NETWORK}:
+        return gettext("Gehweite auf dem Fußwegenetz gemessen.")
+    if METHOD_NETWORK in methods:
+        return gettext("Gehweite auf dem Fußwegenetz gemessen; für Bauabschnitte außerhalb des Netzes geschätzt "
+                       "(Luftlinie × Umwegfaktor).")
+    return gettext("Gehweite geschätzt (Luftlinie × Umwegfaktor) – kein Fußwegenetz geladen.")
+
+
 def measure_lines(row: PhaseQuarter, whole: WholeMeasures, walk_m: float) -> list[str]:
     """Each measure on its own, as a reader says it: residents, floor space, seats, reach."""
     if whole.residents == 0:
@@ -147,7 +177,8 @@ def report_geojson(reports: list[PhaseReport], norm, spaces: list[dict]) -> str:
                 "residents_now": round(now.residents), "residents_full": round(p.residents_full),
                 "demand_m2": round(now.demand_m2, 1), "supply_m2": round(now.supply_m2, 1),
                 "gap_m2": round(now.gap_m2, 1), "gap_seats": round(now.gap_seats, 1),
-                "coverage": round(now.coverage, 3), "signals": now.signals,
+                "coverage": round(now.coverage, 3), "signals": now.signals, "walk_method": p.walk_method,
+                "isochrone": phase_isochrone_url(p, norm),
                 "timeline": [{"quarter": r.quarter_start.isoformat(), "as_of": (r.as_of or r.quarter_start).isoformat(),
                               "residents": round(r.residents), "demand_m2": round(r.demand_m2, 1),
                               "gap_m2": round(r.gap_m2, 1), "gap_seats": round(r.gap_seats, 1),
@@ -169,7 +200,8 @@ def report_geojson(reports: list[PhaseReport], norm, spaces: list[dict]) -> str:
 def space_points(norm) -> list[dict]:
     """The public spaces within reach of some phase, with a line about each (size, seats, period) for the map."""
     out = []
-    for r in gap_data.space_rows(db.session, norm):
+    reach = gap_data.walking_reach(db.session, norm, [r.ConstructionPhase.id for r in gap_data.phase_rows(db.session)])
+    for r in gap_data.space_rows(db.session, norm, also=gap_data.reached_ids(reach)):
         facts = [gettext("%(n)s Plätze", n=number(r.capacity))]
         if r.area_m2:
             facts.insert(0, f"{number(r.area_m2)} m²")

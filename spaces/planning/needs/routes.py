@@ -51,8 +51,8 @@ def mine():
 def proposals(need_id: int):
     """Spaces with concrete weekly slots that fit the need, best first, each with its reasons."""
     need = service.need_for(current_user, need_id)
-    spec, found = service.proposals_for(need)  # NeedError: 422, answered by spaces/errors.py
-    return render_template("needs/proposals.html", need=need, spec=spec, proposals=found,
+    spec, found, walk_method = service.proposals_for(need)  # NeedError: 422, answered by spaces/errors.py
+    return render_template("needs/proposals.html", need=need, spec=spec, proposals=found, walk_method=walk_method,
                            state=service.states_of([need])[need.id],
                            names=service.space_names(p.space_id for p in found), WEEKDAYS=WEEKDAYS)
 

@@ -17,7 +17,7 @@ from spaces.core.rounds import proposal_series
 from spaces.db import db
 from spaces.finder.queries import quartier_centres
 from spaces.models import Need, NeedStatus, Organisation, Quartier, Space, User
-from spaces.planning.needs.data import need_near, need_spec, space_facts_for
+from spaces.planning.needs.data import need_near, need_spec, space_facts_for, walking_from
 from spaces.planning.needs.status import need_states
 
 
@@ -77,10 +77,13 @@ def states_of(needs) -> dict:
 
 
 def proposals_for(need: Need, limit: int = 20):
-    """The need as the engine reads it, and its best proposals now (NeedError when its pattern is unusable)."""
+    """The need as the engine reads it, its best proposals now (NeedError when its pattern is unusable), and how
+    the walk from its place was measured ("network", "straight_line"; None without a place)."""
     spec = need_spec(need)
-    facts = space_facts_for(db.session, spec, need_near(db.session, need))
-    return spec, propose(spec, facts, now=now_utc(), limit=limit)
+    near = need_near(db.session, need)
+    walking = walking_from(db.session, spec, near)
+    facts = space_facts_for(db.session, spec, near, walking)
+    return spec, propose(spec, facts, now=now_utc(), limit=limit), walking.method if walking else None
 
 
 def space_names(ids) -> dict:
@@ -90,7 +93,7 @@ def space_names(ids) -> dict:
 
 def find_proposal(need: Need, space_id: int, weekday: int, starts: str) -> Proposal | None:
     """The current proposal for this space, weekday and start (None when it no longer fits)."""
-    _, found = proposals_for(need, limit=1000)
+    _, found, _ = proposals_for(need, limit=1000)
     return next((p for p in found if p.space_id == space_id and p.weekday == weekday
                  and p.starts.strftime("%H:%M") == starts), None)
 
