@@ -36,6 +36,7 @@ from spaces.finder.schemas import (
 from spaces.finder.search import SpaceQuery
 from spaces.finder.week import MAX_WINDOW
 from spaces.hardening import CONTROL_CHARACTERS, MAX_ID, MAX_JSON_DEPTH
+from spaces.inventory.open_data_schemas import OpenDataCollection, OpenDataQuery
 from spaces.walking.schemas import IsochroneFeature, IsochroneQuery, PhaseIsochroneQuery
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
@@ -62,6 +63,7 @@ class Answer:
     model: type[BaseModel]
     description: str
     examples: tuple[str, ...] = ()
+    media_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -159,10 +161,10 @@ OPERATIONS = (
         "get", "/api/phases/{phase_id}/isochrone", "getPhaseIsochrone", "phases",
         "The area reachable on foot from a construction phase",
         description="Walked on the imported street network from anywhere in the phase (every street crossing it), "
-                    "every reached street widened by 50 m, the phase included. Without a street network "
-                    "(`flask geo import-streets`) the phase widened by the straight-line radius "
+                    "the concave hull of the reached streets widened by 50 m, the phase included. Without a street "
+                    "network (`flask geo import-streets`) the phase widened by the straight-line radius "
                     "(`method: straight_line`, with `radius_m` and a German `note`).",
-        query=(PhaseIsochroneQuery,),
+        query=(PhaseIsochroneQuery, Language),
         answers={200: Answer(IsochroneFeature, "The area as a GeoJSON Feature (Polygon or MultiPolygon)."),
                  400: bad("minutes: bitte eine Zahl von 1 bis 60 angeben."),
                  404: Answer(Error, "No construction phase has this number.",
@@ -170,13 +172,23 @@ OPERATIONS = (
     Operation(
         "get", "/api/isochrone", "getIsochrone", "phases", "The area reachable on foot from a point",
         description="Walked on the imported street network from lat/lon (the walk to the nearest street "
-                    "included), every reached street widened by 50 m. Without a street network, or from a point "
-                    "more than 500 m from it, the circle of the straight-line rule (`method: straight_line`, with "
-                    "`radius_m` and a German `note`).",
-        query=(IsochroneQuery,),
+                    "included), the concave hull of the reached streets widened by 50 m. Without a street network, or "
+                    "from a point more than 500 m from it, the circle of the straight-line rule "
+                    "(`method: straight_line`, with `radius_m` and a German `note`).",
+        query=(IsochroneQuery, Language),
         answers={200: Answer(IsochroneFeature, "The area as a GeoJSON Feature (Polygon or MultiPolygon)."),
                  400: bad("minutes: bitte eine Zahl von 1 bis 60 angeben.",
                           "Der Ort lat=52.0, lon=9.7 liegt außerhalb des Stadtgebiets (52.3–52.45 N, 9.6–9.92 O).")}),
+    Operation(
+        "get", "/api/spaces.geojson", "exportSpaces", "spaces",
+        "Every public space as open data (GeoJSON with OSM-style tags)",
+        description="Every space an anonymous visitor sees on the map (spaces whose period has not ended; planned "
+                    "ones included), as a GeoJSON FeatureCollection of points with OpenStreetMap-style tags "
+                    "(every value text, absent when empty) and the licence they are published under. Cached for "
+                    "5 minutes; a weak ETag answers If-None-Match with 304.",
+        query=(OpenDataQuery, Language),
+        answers={200: Answer(OpenDataCollection, "Every public space.", media_type="application/geo+json"),
+                 400: bad("download: „vielleicht“ verstehe ich nicht; bitte 1 (ja) oder 0 (nein).")}),
     Operation(
         "get", "/api/quartiers", "listQuartiers", "quartiers", "Named Quartiere to search near",
         description="Every Quartier with its centre, by name; pass a name as `quartier` to /api/spaces.",
@@ -307,11 +319,11 @@ def _parameters(model: type[BaseModel], where: str, names=None) -> list[dict]:
     return parameters
 
 
-def _content(ref: dict, examples: tuple[str, ...] = ()) -> dict:
+def _content(ref: dict, examples: tuple[str, ...] = (), media_type: str = "application/json") -> dict:
     media = {"schema": ref}
     if examples:
         media["examples"] = {f"example{i}": {"value": {"error": m}} for i, m in enumerate(examples, 1)}
-    return {"application/json": media}
+    return {media_type: media}
 
 
 def _operation(op: Operation, refs: dict) -> dict:
@@ -330,7 +342,8 @@ def _operation(op: Operation, refs: dict) -> dict:
         document["requestBody"] = {"required": op.body_required, "content": _content(refs[op.body, "validation"])}
     answers = {400: SCREENED, **op.answers}
     document["responses"] = {
-        str(status): {"description": a.description, "content": _content(refs[a.model, "serialization"], a.examples)}
+        str(status): {"description": a.description,
+                      "content": _content(refs[a.model, "serialization"], a.examples, a.media_type)}
         for status, a in sorted(answers.items())}
     return document
 

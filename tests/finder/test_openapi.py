@@ -257,14 +257,16 @@ def test_every_parameter_a_view_reads_is_documented(app, doc, client, demo, monk
     """Real requests to every GET route: each query parameter the view reads must be documented there."""
     monkeypatch.setattr(app.request_class, "parameter_storage_class", RecordingMultiDict)
     some = client.get("/api/spaces?limit=1").get_json()["features"][0]["id"]
+    phase = client.get("/api/phases").get_json()["features"][0]["id"]
     checked = set()
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or "GET" not in rule.methods or rule.endpoint.startswith("booking_api"):
             continue
         path = flask_rule_as_openapi_path(rule.rule)
-        url = path.replace("{space_id}", str(some))
+        url = path.replace("{space_id}", str(some)).replace("{phase_id}", str(phase))
         RecordingMultiDict.read = set()
-        required = {"/api/spaces/nearest": "?lat=52.37&lon=9.73", "/api/spaces/clusters": "?zoom=12"}
+        required = {"/api/spaces/nearest": "?lat=52.37&lon=9.73", "/api/spaces/clusters": "?zoom=12",
+                    "/api/isochrone": "?lat=52.37&lon=9.73"}
         response = client.get(url + required.get(path, ""))
         assert response.status_code == 200, (url, response.get_json())
         undocumented = sorted(RecordingMultiDict.read - query_names(doc, path))
