@@ -52,6 +52,7 @@ def create_app(config: dict | None = None):
     from spaces.planning.phases import routes as phases
     from spaces.planning.rounds import routes as rounds
     from spaces.planning.usage import routes as usage
+    from spaces.replica import init_replica
     from spaces.walking import routes as walking
 
     app = Flask(
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None):
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_extensions(app)
+    init_replica(app)
     init_hardening(app)
     init_delivery(app)
     init_rate_limits(app)

@@ -69,6 +69,8 @@ class Config:
     # Requests without an account: name, e-mail and group are blanked this many days after the requested
     # date (`flask guests prune`, daily); unconfirmed requests go after 24 hours.
     GUEST_DATA_DAYS = int(os.environ.get("RAUMFINDER_GUEST_DATA_DAYS", "30"))
+    # A streaming replica for the residents' read-only pages and APIs (spaces/replica.py); empty: none.
+    REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
     # Operations (spaces/health.py, spaces/ops/metrics.py, spaces/logs.py): /metrics answers this machine and
     # holders of this bearer token; /healthz/ready fails above this many waiting mails (unset: never); one JSON
     # line per request in the log (0: off).
@@ -98,6 +100,10 @@ def load_config(overrides: dict | None = None) -> dict:
             "project-local PostGIS, or set DATABASE_URL=postgresql+psycopg://user:pass@host/db."
         )
     values["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(values["SQLALCHEMY_DATABASE_URI"])
+    from spaces.replica import replica_bind
+
+    replica = values.get("REPLICA_URL")
+    replica_bind(values, normalise_database_url(replica) if replica else None)
     if values.get("PRODUCTION"):
         # Served over HTTPS in production: cookies only travel encrypted.
         values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = True

@@ -1,6 +1,7 @@
 """The SQLAlchemy handle shared by models, queries and the app."""
 
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as _FlaskSession
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -18,7 +19,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+class RoutingSession(_FlaskSession):
+    """Flask-SQLAlchemy's session, reading from the replica when this request may (spaces/replica.py)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None:
+            from spaces.replica import REPLICA, reading_from_replica
+
+            if reading_from_replica():
+                return self._db.engines[REPLICA]
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 
 
 def include_in_migrations(obj, name, obj_type, reflected, compare_to) -> bool:

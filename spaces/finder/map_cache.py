@@ -326,7 +326,11 @@ def _keep(zoom: int, day, version: int, geojson: str) -> None:
 def _store(*statements) -> bool:
     """Write what the request learnt (it has written nothing else), in one transaction (each a statement, or a
     statement and its parameters); failing to, e.g. on a read-only replica, or because another request holds
-    the row, only logs. True when written."""
+    the row, only logs. True when written. A request reading from the replica does not try (spaces/replica.py)."""
+    from spaces.replica import reading_from_replica
+
+    if reading_from_replica():
+        return False
     try:
         for statement in statements:
             db.session.execute(*statement) if isinstance(statement, tuple) else db.session.execute(statement)
