@@ -20,7 +20,6 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -133,30 +132,10 @@ def main() -> None:
     if args.database_url:
         run(args.database_url, args.edges, args.points, args.minutes, args.keep, spaces=0)
         return
-    import psycopg
-    from flask_migrate import upgrade
-    from sqlalchemy.engine import make_url
+    from throwaway import migrated_database
 
-    from spaces import create_app
-    from spaces.config import normalise_database_url
-
-    server = make_url(normalise_database_url(args.server_url))
-    name = f"raumfinder_bench_isochrone_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(server.set(drivername="postgresql", database="postgres")
-                            .render_as_string(hide_password=False), autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = server.set(database=name).render_as_string(hide_password=False)
-        migrate = create_app({"SQLALCHEMY_DATABASE_URI": url})
-        with migrate.app_context():
-            upgrade()
-            from spaces.db import db
-
-            db.engine.dispose()
+    with migrated_database(args.server_url, "raumfinder_bench_isochrone") as url:
         run(url, args.edges, args.points, args.minutes, keep=True, spaces=args.spaces)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 if __name__ == "__main__":

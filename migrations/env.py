@@ -10,7 +10,7 @@ from geoalchemy2 import alembic_helpers
 from spaces.db import include_in_migrations as include_object
 
 config = context.config
-fileConfig(config.config_file_name)
+fileConfig(config.config_file_name, disable_existing_loggers=False)  # the service's own loggers keep logging
 logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db

@@ -100,6 +100,10 @@ VALUES_FOR = {
 
 # What a person would type into a form that renders empty, so that the baseline succeeds.
 BASELINE = {
+    "inventory.upload": {"file": json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [9.74, 52.37]},
+        "properties": {"name": "Neuer Raum", "capacity": "20", "operator": "Stadtteilhaus Linden e. V."}}]})},
+    "privacy.delete": {"password": PASSWORD, "understood": "y"},
     "booking.book": {"starts": "18:00", "ends": "20:00", "attendees": "10", "purpose": "Probe"},
     "booking.change_series": {"from_day": "2026-12-11", "action": "time", "starts": "19:00", "ends": "21:00"},
     "auth.login": {"email": "alice@example.org", "password": PASSWORD},
@@ -387,13 +391,17 @@ def world(session, clock) -> World:
                               password=PASSWORD, organisation_name="Neue Initiative")
     guest_optin, guest_cancel = guest_requests(session, club)  # the confirmed one is in the manager's inbox
     waitlist_states(session, hall, alice)  # "Meine Buchungen": claim and give up (an offer), leave the line
+    from spaces.inventory import service as inventory
+
+    batch = inventory.store_upload(session, qm, "raeume.csv", "Name;Breite;Länge;Kapazität;Träger\n"
+                                   "Neuer Raum;52,37;9,74;10;Stadtteilhaus Linden e. V.\n".encode(), None)
     return World(qm=qm, manager=manager, alice=alice, ina=ina, ids={
         "hall": hall.id, "club": club.id, "choir": choir.id, "need": need.id, "phase": phase_id,
         "round": round_.id, "invitation": invitation,
         "series": session.scalar(select(BookingSeries.id).where(BookingSeries.space_id == club.id)),
         "reset": accounts.reset_token(alice, "test-secret-key"),
         "unconfirmed": accounts.verification_token(signup.user, "test-secret-key", "/meine-buchungen"),
-        "guest_optin": guest_optin, "guest_cancel": guest_cancel,
+        "guest_optin": guest_optin, "guest_cancel": guest_cancel, "import": batch.id,
     })
 
 
@@ -434,6 +442,9 @@ def pages(w: World) -> list[tuple[User | None, str]]:
         (w.qm, "/verwaltung/raumvergabe"),
         (w.qm, f"/verwaltung/raumvergabe/{i['round']}"),
         (w.qm, "/verwaltung/mails"),
+        (w.qm, "/verwaltung/import"),
+        (w.qm, f"/verwaltung/import/{i['import']}"),
+        (w.alice, "/konto/daten"),
     ]
 
 
