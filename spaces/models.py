@@ -577,4 +577,5 @@ class OutboxMail(db.Model):
 # Tables kept beside the features they belong to, imported here so that every model is known with this module.
 from spaces.booking import guest_tables, waitlist_tables  # noqa: E402,F401
 from spaces.inventory import tables as inventory_tables  # noqa: E402,F401
+from spaces.planning.usage import tables as usage_tables  # noqa: E402,F401
 from spaces.walking import tables as walking_tables  # noqa: E402,F401

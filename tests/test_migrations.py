@@ -13,7 +13,7 @@ TABLES = {"organisations", "users", "memberships", "quartiers", "sites", "spaces
           "invitations", "audit_log", "booking_series", "space_access", "provision_norms", "allocation_rounds",
           "outbox_mails", "spaces_version", "map_counts", "map_filtered_counts", "waitlist_entries", "guest_requests",
           "import_batches", "walk_edges", "walk_vertices",
-          "walk_space_access"}
+          "walk_space_access", "usage_month_figures", "usage_month_heat"}
 
 
 def _tables(engine) -> set[str]:

@@ -43,6 +43,7 @@ __all__ = [
     "transitions",
     "week_of",
     "weekday_counts",
+    "whole_months",
 ]
 
 
@@ -245,6 +246,19 @@ def _hour_cells(start: datetime, hours: int) -> tuple[int, ...]:
         local = (start + timedelta(hours=k)).astimezone(BERLIN)
         out.append(local.weekday() * 24 + local.hour)
     return tuple(out)
+
+
+def whole_months(first: date, last: date) -> tuple[date, date] | None:
+    """The whole calendar months inside the days [first, last] as [first day of the first, first day after the
+    last), or None if there is none."""
+    start = first if first.day == 1 else _next_month(first)
+    following = last + timedelta(days=1)
+    end = following.replace(day=1)
+    return (start, end) if start < end else None
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def local_window(first: date, last: date) -> Interval:

@@ -29,6 +29,7 @@ from sqlalchemy import text
 from geo.crs import WGS84
 from spaces.clock import BERLIN, today_local
 from spaces.db import db
+from spaces.planning.usage import summary as usage_summary
 
 __all__ = ["generate_city", "synthetic_city_command"]
 
@@ -400,6 +401,9 @@ def generate_city(  # noqa: C901 (one generator, step by step, kept in one piece
 
     counts["bookings"] = 0
     rows = booking_rows()
+    # The usage summary's row triggers would fire once per booking: off for the COPY (in this transaction), then
+    # the summary computed from the bookings in one go (spaces/planning/usage/summary.py).
+    usage_summary.triggers_off(connection)
     while counts["bookings"] < bookings:
         chunk = min(COPY_CHUNK, bookings - counts["bookings"])
         counts["bookings"] += _copy_rows(
@@ -407,6 +411,9 @@ def generate_city(  # noqa: C901 (one generator, step by step, kept in one piece
             (next(rows) for _ in range(chunk)),
         )
         step(f"{counts['bookings']} of {bookings} bookings copied")
+    usage_summary.triggers_on(connection)
+    usage_summary.rebuild(connection)
+    step("usage summary rebuilt")
 
     connection.execute(text("ANALYZE organisations, sites, spaces, opening_hours, bookings"))
     step("tables analysed")

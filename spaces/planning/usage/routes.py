@@ -7,12 +7,13 @@ else is refused (403), nobody logged in is sent to the login.
 
 from __future__ import annotations
 
+import click
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
 from spaces.clock import today_local
 from spaces.db import db
-from spaces.planning.usage import service
+from spaces.planning.usage import service, summary
 
 bp = Blueprint("usage", __name__)
 
@@ -53,3 +54,26 @@ def csv_export():
     report = service.report_for(db.session, organisations, form)
     return Response(service.report_csv(report), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{service.csv_name(report)}"'})
+
+
+@bp.cli.command("compact")
+def compact_command():
+    """Fold the usage summary's deltas into one row per space, group and month (for cron, e.g. hourly)."""
+    done = summary.compact(db.session)
+    db.session.commit()
+    rows = summary.rows(db.session)
+    if not done:
+        click.echo("Nutzungszusammenfassung: eine andere Verdichtung läuft gerade; nichts getan.")
+    else:
+        click.echo(f"Nutzungszusammenfassung verdichtet: {rows.figures} Zeilen Kennzahlen, {rows.heat} Zeilen "
+                   "Wochenraster.")
+
+
+@bp.cli.command("rebuild")
+def rebuild_command():
+    """Compute the usage summary from the bookings again (after a bulk load that bypassed its trigger)."""
+    summary.rebuild(db.session)
+    db.session.commit()
+    rows = summary.rows(db.session)
+    click.echo(f"Nutzungszusammenfassung neu berechnet: {rows.figures} Zeilen Kennzahlen, {rows.heat} Zeilen "
+               "Wochenraster.")

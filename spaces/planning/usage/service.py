@@ -27,7 +27,7 @@ import io
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext
 from sqlalchemy.orm import Session
@@ -35,7 +35,17 @@ from sqlalchemy.orm import Session
 from spaces.accounts.service import managed_organisation_ids
 from spaces.core.availability import Interval, WeeklyHours, intersect, merge, opening_intervals
 from spaces.core.errors import Forbidden
-from spaces.core.usage import Figures, HeatGrid, OpenTime, booked_cells, cells_of, local_window, open_time, parse_week
+from spaces.core.usage import (
+    Figures,
+    HeatGrid,
+    OpenTime,
+    booked_cells,
+    cells_of,
+    local_window,
+    open_time,
+    parse_week,
+    whole_months,
+)
 from spaces.formatting import local_date
 from spaces.models import User
 from spaces.planning.needs.status import MET, WITHDRAWN, need_states
@@ -188,7 +198,7 @@ def _build_report(session: Session, scope: Scope, first: date, last: date, space
         heat.add_week(parse_week(text), [c * n for c in opened.counts],
                       [(cell, seconds * n) for cell, seconds in opened.corrections])
     _subtract_closures(session, window, ids, spaces, heat)
-    _add_bookings(session, window, ids, spaces, heat, space_heat)
+    _add_bookings(session, (first, last), ids, spaces, heat, space_heat)
     quartiers = _grouped(spaces)
     _count_unmet_needs(session, quartiers, first, last)
     total = Figures(unmet_needs=0)
@@ -219,16 +229,25 @@ def _subtract_closures(session: Session, window: Interval, ids: list[int] | None
                 space.heat.add_open(cells, -1.0)
 
 
-def _add_bookings(session: Session, window: Interval, ids: list[int] | None, spaces: dict[int, SpaceUsage],
+def _add_bookings(session: Session, days: tuple[date, date], ids: list[int] | None, spaces: dict[int, SpaceUsage],
                   heat: HeatGrid, space_heat: bool) -> None:
     """The bookings' figures per space and their booked time per heat-grid cell (one statement; one more for
-    the printout's per-space heat grids)."""
+    the printout's per-space heat grids). For the whole city (ids None) the whole months of the period come from
+    the usage summary (spaces/planning/usage/summary.py), the rest from the bookings."""
+    window = local_window(*days)
+    months = whole_months(*days) if ids is None else None
+    if months is None:
+        rows = data.booking_figures(session, window, ids)
+    else:
+        rows = data.summarised_figures(session, window, months, local_window(months[0], months[1] - timedelta(days=1)))
     pieces = []
-    for space_id, group, start, end, confirmed, public, seconds, declined in data.booking_figures(session, window,
-                                                                                                  ids):
+    for space_id, group, start, end, cell, confirmed, public, seconds, declined, n in rows:
+        if cell is not None:  # the summary's booked seconds per cell
+            heat.booked[cell] += seconds
+            continue
         if space_id is None:  # the grouping by start and end
-            if confirmed:
-                pieces.append((start, end, confirmed))
+            if n:
+                pieces.append((start, end, n))
             continue
         space = spaces.get(space_id)
         if space is None:  # a space of the city that is not in the report (ids None: read without a list)
@@ -238,7 +257,7 @@ def _add_bookings(session: Session, window: Interval, ids: list[int] | None, spa
         figures.public += public
         figures.booked_seconds += seconds
         figures.declined += declined
-        if confirmed and group is not None:
+        if confirmed > 0 and group is not None:
             figures.groups.add(group)
     # ids None: every bookable space of the city is in the report; its bookings are read without a list
     for cell, seconds in enumerate(booked_cells(window, pieces)):
