@@ -47,8 +47,8 @@ from spaces.models import OpeningHours, Quartier, Space
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 SCALE = float(os.environ.get("RAUMFINDER_FUZZ_SCALE") or 1)
-# Examples per operation, caller and kind of input (more for booking): about 1,300 requests, 30 s on two cores.
-EXAMPLES = {"anonymous": 6, "token": 24, "session": 10}
+# Examples per operation, caller and kind of input (more for booking): about 1,300 requests, 40 s on two cores.
+EXAMPLES = {"anonymous": 5, "token": 17, "session": 7}
 RAW_EXAMPLES = 12
 WEIGHT = {"POST /api/bookings": 3}
 MIN_REQUESTS = 1000
