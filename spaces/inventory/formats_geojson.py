@@ -47,6 +47,8 @@ TAG_COLUMNS = {
     "hearing_loop": "hearing_loop",
     "raumfinder:cost_eur": "cost_eur",
     "raumfinder:house_rules": "house_rules",
+    "raumfinder:available_from": "available_from",
+    "raumfinder:available_until": "available_until",
     "toilets:wheelchair": "accessible_wc",
     "wheelchair": "step_free",  # OSM's yes/designated/limited/no, read by the plan (limited: not step-free)
 }

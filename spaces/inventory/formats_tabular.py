@@ -45,6 +45,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "opening_hours": ("oeffnungszeiten", "openinghours"),
     "description": ("beschreibung", "description"),
     "house_rules": ("hausordnung", "houserules"),
+    "available_from": ("verfuegbarab", "verfügbarab", "availablefrom"),
+    "available_until": ("verfuegbarbis", "verfügbarbis", "availableuntil"),
 }
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "²": "2", "€": "eur"})

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -41,7 +41,9 @@ FIELD_WORDS = {
     "hearing_loop": "Induktionsschleife", "equipment": "Ausstattung", "booking_mode": "Buchung",
     "bookable_by": "Wer darf buchen", "cost_eur": "Kosten", "opening_hours": "Öffnungszeiten",
     "description": "Beschreibung", "house_rules": "Hausordnung", "location": "Ort",
+    "available_from": "Verfügbar ab", "available_until": "Verfügbar bis",
 }
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a space's period lies in the years the service plans for
 
 # German day abbreviations in opening hours ("Di,Do 10:00-18:00") read as OSM's; Mo, Fr and Sa are the same
 _DAY_NAMES = {"Di": "Tu", "Mi": "We", "Do": "Th", "So": "Su"}
@@ -131,6 +133,7 @@ def check_row(row: RawRow, bounds: tuple[float, float, float, float]) -> Checked
     _check_choices(raw, out)
     _check_numbers(raw, out)
     _check_flags(raw, out)
+    _check_period(raw, out)
     hours = _text(raw, "opening_hours")
     if hours is not None:
         try:
@@ -234,6 +237,33 @@ def _check_numbers(raw: dict, out: Checked) -> None:
             out.reasons.append(phrase("Kosten %(value)s: bitte 0 (kostenlos) bis 100.000 Euro.", value=text))
         else:
             out.values["cost_eur"] = number.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _day(text: str) -> date | None:
+    """A date as written in a file: ISO (2027-09-01) or German (01.09.2027)."""
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _check_period(raw: dict, out: Checked) -> None:
+    for name in ("available_from", "available_until"):
+        text = _text(raw, name)
+        if text is None:
+            continue
+        day = _day(text)
+        if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+            out.reasons.append(phrase("%(field)s „%(value)s“ ist kein Datum (JJJJ-MM-TT oder TT.MM.JJJJ, "
+                                      "Jahre 2000 bis 2100).", field=FIELD_WORDS[name], value=text))
+        else:
+            out.values[name] = day
+    first, last = out.values.get("available_from"), out.values.get("available_until")
+    if first is not None and last is not None and first > last:
+        out.reasons.append(phrase("Verfügbar ab %(first)s liegt nach verfügbar bis %(last)s.", first=first.isoformat(),
+                                  last=last.isoformat()))
 
 
 def _check_flags(raw: dict, out: Checked) -> None:

@@ -25,6 +25,7 @@ COLUMNS = (
     "bookable_by",    # everyone | members
     "cost_eur",
     "opening_hours",  # OSM opening_hours syntax (spaces.core.osm_hours)
+    "available_from", "available_until",  # first and last day of a planned or temporary space (YYYY-MM-DD)
     "description", "house_rules",
 )
 

@@ -44,10 +44,11 @@ from spaces.models import Organisation, Role, User
 BATCH_HOURS = 24  # an upload waits this long for "Import bestätigen"
 LOCK_KEY = 150_020  # pg_advisory_xact_lock: one import at a time, so two cannot both create the same id
 SPACE_FIELDS = ("name", "kind", "capacity", "area_m2", "floor", "step_free", "accessible_wc", "lift", "hearing_loop",
-                "equipment", "booking_mode", "bookable_by", "cost_eur", "description", "house_rules")
+                "equipment", "booking_mode", "bookable_by", "cost_eur", "description", "house_rules", "available_from",
+                "available_until")
 DEFAULTS = {"kind": "room", "area_m2": None, "floor": None, "step_free": False, "accessible_wc": False, "lift": False,
             "hearing_loop": False, "equipment": [], "booking_mode": "on_request", "bookable_by": "everyone",
-            "cost_eur": None, "description": "", "house_rules": ""}
+            "cost_eur": None, "description": "", "house_rules": "", "available_from": None, "available_until": None}
 
 
 class Action(StrEnum):
@@ -345,7 +346,8 @@ def _organisations(session: Session, names: set[str], managed: set[int] | None) 
 
 _SPACE_COLUMNS = """s.id, s.external_id, s.name, s.kind, s.capacity, s.area_m2, s.floor, s.step_free, s.accessible_wc,
     s.lift, s.hearing_loop, s.equipment, s.booking_mode, s.bookable_by, s.cost_eur, s.description, s.house_rules,
-    ST_Y(s.location) AS lat, ST_X(s.location) AS lon, s.site_id, t.address, t.organisation_id, o.name AS organisation,
+    s.available_from, s.available_until, ST_Y(s.location) AS lat, ST_X(s.location) AS lon, s.site_id, t.address,
+    t.organisation_id, o.name AS organisation,
     coalesce(w.hours, '{}') AS hours"""
 # the weekly hours of each space found (through the index on opening_hours.space_id)
 _HOURS_JOIN = """LEFT JOIN LATERAL (SELECT array_agg(h.weekday || ' ' || to_char(h.opens, 'HH24:MI') || '-'

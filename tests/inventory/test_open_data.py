@@ -2,7 +2,7 @@
 do not grow with the spaces), the /offene-daten page, the GeoJSON reader, and export -> import -> export."""
 
 import json
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -204,8 +204,9 @@ def test_the_reader_maps_the_export_tags_onto_the_columns():
         "lat": "52.38", "lon": "9.75", "kind": "hall", "capacity": "80", "area_m2": "120.5", "floor": "EG",
         "step_free": "yes", "accessible_wc": "no", "lift": "yes", "hearing_loop": "no",
         "equipment": "kitchen,projector", "booking_mode": "instant", "bookable_by": "listed", "cost_eur": "25",
-        "opening_hours": "Mo-Fr 09:00-21:00", "description": "Groß", "house_rules": "Leise"}
-    assert row.tags == {"fee": "yes", "raumfinder:available_from": "2027-09-01", "ramp": "yes"}
+        "opening_hours": "Mo-Fr 09:00-21:00", "description": "Groß", "house_rules": "Leise",
+        "available_from": "2027-09-01"}
+    assert row.tags == {"fee": "yes", "ramp": "yes"}
 
 
 def test_plain_column_properties_numbers_and_booleans():
@@ -304,7 +305,8 @@ def varied_world(session):
                  capacity=60, booking_mode="not_bookable", cost_eur=Decimal(0), step_free=True, accessible_wc=True,
                  equipment=["benches"], house_rules="Kein Grillen")
     create_space(session, name="Werkstatt Hof", kind="workshop", capacity=8, area_m2=Decimal("35"), hearing_loop=True,
-                 equipment=["tools"], external_id="kirche-42")
+                 equipment=["tools"], external_id="kirche-42", available_from=date(2027, 3, 1),
+                 available_until=date(2028, 2, 29))
 
 
 def import_export(session, body: str):
