@@ -8,7 +8,6 @@ Pure tests, no database. Europe/Berlin DST dates used below:
 from __future__ import annotations
 
 import random
-import time as _clock
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -605,12 +604,9 @@ def test_year_long_window_with_many_bookings():
         start = w0 + timedelta(minutes=15 * rng.randrange(0, 4 * 24 * 365))
         bookings.append(Interval(start, start + timedelta(minutes=15 * rng.randrange(1, 16))))
 
-    began = _clock.perf_counter()
     free = free_intervals(hours, [], bookings, window)
     busy = busy_within_opening(hours, [], bookings, window)
     opening = opening_intervals(hours, window)
-    elapsed = _clock.perf_counter() - began
-    assert elapsed < 2.0, f"too slow: {elapsed:.2f}s"
 
     assert merge([*free, *busy]) == opening
     merged_bookings = merge(bookings)
