@@ -5,6 +5,8 @@ from flask_sqlalchemy.session import Session as _FlaskSession
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from spaces.replica import REPLICA, reading_from_replica
+
 # Stable constraint names, so migrations can refer to them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -23,11 +25,8 @@ class RoutingSession(_FlaskSession):
     """Flask-SQLAlchemy's session, reading from the replica when this request may (spaces/replica.py)."""
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        if bind is None:
-            from spaces.replica import REPLICA, reading_from_replica
-
-            if reading_from_replica():
-                return self._db.engines[REPLICA]
+        if bind is None and reading_from_replica():
+            return self._db.engines[REPLICA]
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 

@@ -16,7 +16,6 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from spaces.clock import now_utc
 from spaces.db import db
 
 bp = Blueprint("health", __name__)
@@ -71,7 +70,7 @@ def readiness() -> dict:
     except SQLAlchemyError:
         db.session.rollback()
         return {"ready": False, "database": False, "migrations": {"head": head, "database": None}}
-    oldest = mails.oldest_waiting
+    waited = mails.waited_seconds()
     limit = current_app.config.get("READY_MAX_WAITING_MAILS")
     mails_ok = limit is None or mails.waiting <= limit
     return {
@@ -79,5 +78,5 @@ def readiness() -> dict:
         "database": True,
         "migrations": {"head": head, "database": version, "at_head": version == head},
         "outbox": {"waiting": mails.waiting, "given_up": mails.given_up, "ok": mails_ok,
-                   "oldest_waiting_seconds": round((now_utc() - oldest).total_seconds()) if oldest else None},
+                   "oldest_waiting_seconds": round(waited) if waited is not None else None},
     }

@@ -82,6 +82,10 @@ class Overview:
     sent_last_week: int
     oldest_waiting: object  # datetime | None: when the oldest unsent mail was written
 
+    def waited_seconds(self) -> float | None:
+        """How long the oldest unsent mail has waited (by the service's clock); None when none waits."""
+        return (now_utc() - self.oldest_waiting).total_seconds() if self.oldest_waiting else None
+
 
 def overview() -> Overview:
     """How the outbox stands, for the operators' page (one query)."""

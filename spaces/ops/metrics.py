@@ -59,21 +59,22 @@ class DatabaseCollector:
     """Read at scrape time, so every worker and every replica of the service reports the same truth."""
 
     def collect(self):
+        from spaces import outbox
         from spaces.ops import metrics_data
 
         bookings = GaugeMetricFamily("raumfinder_bookings", "Bookings per status (all time).", labels=["status"])
         for status, count in metrics_data.bookings_per_status():
             bookings.add_metric([status], count)
         yield bookings
-        mails = metrics_data.outbox()
-        outbox = GaugeMetricFamily("raumfinder_outbox_mails", "Mails in the outbox per state.", labels=["state"])
-        outbox.add_metric(["waiting"], mails.waiting)
-        outbox.add_metric(["given_up"], mails.given_up)
-        outbox.add_metric(["sent_last_week"], mails.sent_last_week)
-        yield outbox
-        age = metrics_data.oldest_waiting_seconds(mails)
+        mails = outbox.overview()
+        states = GaugeMetricFamily("raumfinder_outbox_mails", "Mails in the outbox per state.", labels=["state"])
+        states.add_metric(["waiting"], mails.waiting)
+        states.add_metric(["given_up"], mails.given_up)
+        states.add_metric(["sent_last_week"], mails.sent_last_week)
+        yield states
         yield GaugeMetricFamily("raumfinder_outbox_oldest_waiting_seconds",
-                                "Age of the oldest mail not yet delivered (0: none waits).", value=age)
+                                "Age of the oldest mail not yet delivered (0: none waits).",
+                                value=mails.waited_seconds() or 0.0)
 
 
 def allowed() -> bool:
