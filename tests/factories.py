@@ -126,3 +126,22 @@ def waitlist_states(session, space, waiting) -> None:
                   attendees=8, purpose="Stimmproben")
     rules.cancel(session, held.created[1], other)  # the second date is offered to the waiting group
     session.flush()
+
+
+def demo_and_qm_token(session, password: str = "ein-langes-passwort") -> tuple[str, int, int]:
+    """The demo data and a QM admin (qm@example.org) with an API token: (token, the admin's group, the first
+    space every group may book at once). The caller commits."""
+    from sqlalchemy import select
+
+    from spaces.accounts import service as accounts
+    from spaces.dev.demo import load
+    from spaces.models import Role
+
+    load(session)
+    user = accounts.register(session, email="qm@example.org", display_name="QM", password=password,
+                             organisation_name="Stadtteilrunde")
+    user.role = Role.QM_ADMIN
+    token = accounts.create_api_token(session, user, "token")
+    space_id = session.scalars(select(Space.id).where(Space.booking_mode == "instant",
+                                                      Space.bookable_by == "everyone").order_by(Space.id)).first()
+    return token, user.organisations[0].id, space_id

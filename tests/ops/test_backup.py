@@ -6,26 +6,17 @@ import tarfile
 
 import pytest
 from conftest import make_app, migrated_app, throwaway_database
+from factories import demo_and_qm_token
 from sqlalchemy import select
 
-from spaces.accounts import service as accounts
 from spaces.db import db
-from spaces.dev.demo import load
-from spaces.models import Role, Space, User
+from spaces.models import Role, User
 
 
 def _world(app) -> tuple[str, int]:
     """Demo data, a QM admin's API token, a weekly series and a public one-off booking (audited); committed."""
     with app.app_context():
-        load(db.session)
-        user = accounts.register(db.session, email="qm@example.org", display_name="QM", password="lang-genug-123",
-                                 organisation_name="Stadtteilrunde")
-        user.role = Role.QM_ADMIN
-        token = accounts.create_api_token(db.session, user, "backup")
-        organisation_id = user.organisations[0].id
-        space_id = db.session.scalars(select(Space.id).where(Space.booking_mode == "instant",
-                                                             Space.bookable_by == "everyone")
-                                      .order_by(Space.id)).first()
+        token, organisation_id, space_id = demo_and_qm_token(db.session)
         db.session.commit()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import make_app, migrate_up, running_gunicorn
+from factories import demo_and_qm_token
 
 ROOT = Path(__file__).resolve().parents[2]
 STATED_LAG_SECONDS = 5  # README "Reads from a replica": visible on the replica within 5 s (here: well under 1 s)
@@ -97,22 +98,9 @@ def test_reads_come_from_the_replica_and_no_write_is_ever_missed():
     with two_clusters() as (primary, replica, folders):
         app = make_app(primary)
         with app.app_context():
-            from sqlalchemy import select
-
-            from spaces.accounts import service as accounts
             from spaces.db import db
-            from spaces.dev.demo import load
-            from spaces.models import Role, Space
 
-            load(db.session)
-            user = accounts.register(db.session, email="qm@example.org", display_name="QM",
-                                     password="ein-langes-passwort", organisation_name="Stadtteilrunde")
-            user.role = Role.QM_ADMIN
-            token = accounts.create_api_token(db.session, user, "replica")
-            organisation_id = user.organisations[0].id
-            space_id = db.session.scalars(select(Space.id).where(Space.booking_mode == "instant",
-                                                                 Space.bookable_by == "everyone")
-                                          .order_by(Space.id)).first()
+            token, organisation_id, space_id = demo_and_qm_token(db.session)
             db.session.commit()
             db.engine.dispose()
         replicated = _until(lambda: _psql(folders["replica-socket"],
