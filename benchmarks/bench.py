@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--label", default="")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser.add_argument("--only", default="", help="run only the lines whose name contains this text")
     parser.add_argument("--load", choices=["wrk", "python"], default="wrk" if have_wrk() else "python",
                         help="the load generator (default: wrk when installed; its bytes include the headers)")
     args = parser.parse_args()
@@ -118,9 +119,12 @@ def main() -> None:
     args.label += f", load from {args.load}"
     today = date.today()
     rows = []
-    page = page_size_and_time(args.base_url)
-    rows.append({"scenario": "map page / (1 client)", **page})
+    if not args.only:
+        page = page_size_and_time(args.base_url)
+        rows.append({"scenario": "map page / (1 client)", **page})
     for name, next_path in scenarios(today).items():
+        if args.only not in name:
+            continue
         for clients in ([1, args.clients] if name == "api: nearest 20" else [args.clients]):
             result = load(args.base_url, next_path, clients=clients, seconds=args.seconds)
             rows.append({"scenario": f"{name} ({clients} client{'s' if clients > 1 else ''})", **result.row()})

@@ -2,6 +2,7 @@
 
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as _FlaskSession
+from psycopg import _queries as _psycopg_queries
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -15,6 +16,15 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# psycopg turns a statement's %(name)s placeholders into $n with a regular expression and keeps the result (an
+# lru_cache of 128) only for statements under 4 KB and 50 parameters. The search's statements are 6-12 KB, one per
+# search shape, so every request converted its statement again: about a millisecond of Python. They are kept
+# too. tests/finder/test_statement_reuse.py fails when a psycopg release renames these.
+STATEMENT_CACHE_LIMIT = 64 * 1024
+_psycopg_queries.MAX_CACHED_STATEMENT_LENGTH = max(_psycopg_queries.MAX_CACHED_STATEMENT_LENGTH, STATEMENT_CACHE_LIMIT)
+_psycopg_queries.MAX_CACHED_STATEMENT_PARAMS = max(_psycopg_queries.MAX_CACHED_STATEMENT_PARAMS, 200)
 
 
 class Base(DeclarativeBase):

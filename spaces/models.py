@@ -42,6 +42,18 @@ from spaces.db import db
 MERCATOR_X_FACTOR = repr(math.pi / 180 * MERCATOR_RADIUS_M)  # metres per degree of longitude
 MAP_X = f"ST_X(location) * {MERCATOR_X_FACTOR}"
 MAP_Y = f"ln(tan(radians(45 + ST_Y(location) / 2))) * {MERCATOR_RADIUS_M}"
+# A space's GeoJSON Feature as the map's markers send it, up to its open "properties" object (migration 0023;
+# /api/spaces/points adds free_now and closes it: spaces.finder.queries._map_statement)
+MARKER_JSON = (
+    """'{"type":"Feature","id":' || id::text || ',"geometry":{"type":"Point","coordinates":['"""
+    """ || round(ST_X(location)::numeric, 6)::text || ',' || round(ST_Y(location)::numeric, 6)::text"""
+    """ || ']},"properties":{"id":' || id::text"""
+    """ || coalesce(',"name":' || json_text_of(name), '') || coalesce(',"kind":' || json_text_of(kind), '')"""
+    """ || coalesce(',"capacity":' || capacity::text, '') || coalesce(',"step_free":' || step_free::text, '')"""
+    """ || coalesce(',"accessible_wc":' || accessible_wc::text, '')"""
+    """ || coalesce(',"available_from":' || json_text_of(available_from), '')"""
+    """ || coalesce(',"available_until":' || json_text_of(available_until), '')"""
+)
 
 
 def _in(column: str, enum: type[StrEnum]) -> str:
@@ -249,6 +261,7 @@ class Space(db.Model):
     week_open: Mapped[Range] = mapped_column(INT4MULTIRANGE, server_default="{}", deferred=True)
     map_x: Mapped[float] = mapped_column(Float, Computed(MAP_X, persisted=True), deferred=True)
     map_y: Mapped[float] = mapped_column(Float, Computed(MAP_Y, persisted=True), deferred=True)
+    marker_json: Mapped[str] = mapped_column(Text, Computed(MARKER_JSON, persisted=True), deferred=True)
 
     site: Mapped[Site] = relationship(back_populates="spaces")
     allowed_organisations: Mapped[list[Organisation]] = relationship(secondary="space_access")

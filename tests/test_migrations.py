@@ -11,8 +11,8 @@ from spaces.db import db, include_in_migrations
 TABLES = {"organisations", "users", "memberships", "quartiers", "sites", "spaces", "opening_hours",
           "closures", "construction_phases", "bookings", "needs", "rate_limits", "user_sessions", "api_tokens",
           "invitations", "audit_log", "booking_series", "space_access", "provision_norms", "allocation_rounds",
-          "outbox_mails", "spaces_version", "map_counts", "map_filtered_counts", "waitlist_entries", "guest_requests",
-          "import_batches", "walk_edges", "walk_vertices",
+          "outbox_mails", "spaces_version", "map_counts", "map_filtered_counts", "map_filtered_answers",
+          "waitlist_entries", "guest_requests", "import_batches", "walk_edges", "walk_vertices",
           "walk_space_access", "usage_month_figures", "usage_month_heat"}
 
 

@@ -10,12 +10,11 @@ from spaces.core.availability import Interval
 from spaces.db import db
 from spaces.finder import map_cache
 from spaces.finder.queries import (
-    free_now_column,
     map_points,
     nearest_spaces,
     opening_hours_of,
     phases_as_geojson,
-    search_spaces,
+    search_query,
 )
 from spaces.finder.schemas import AvailabilityQuery, ClusterQuery, NearestQuery
 from spaces.finder.service import current_search, quartier_lookup, space_row
@@ -87,9 +86,7 @@ def spaces():
     search = current_search()
     now = now_utc()
     today = now.astimezone(BERLIN).date()
-    free_now, now_values = free_now_column(now)
-    query = search_spaces(search, now=now, limit=search.limit + 1)  # one more: is there more?
-    rows = db.session.execute(query.add_columns(free_now).params(now_values)).all()
+    rows = db.session.execute(*search_query(search, now=now, limit=search.limit + 1, free_now=True)).all()  # +1: more?
     # With a place: how "within `walk` minutes" was measured (on the street network or straight line x 1.3).
     walk = {"walk_method": search.walk_method} if search.near is not None else {}
     return jsonify(
@@ -107,7 +104,7 @@ def points():
     """The spaces of a map view with what a marker shows, as GeoJSON built in PostGIS (the map's view when
     zoomed in; /api/spaces answers every detail)."""
     search = current_search()
-    geojson = db.session.execute(map_points(search, now=now_utc(), limit=search.limit)).scalar_one()
+    geojson = db.session.execute(*map_points(search, now=now_utc(), limit=search.limit)).scalar_one()
     return Response(geojson, mimetype="application/json")
 
 

@@ -49,11 +49,12 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo.crs import MERCATOR_RADIUS_M, WGS84
@@ -116,6 +117,22 @@ map_filtered_counts = Table(
     Column("min_id", ARRAY(Integer), nullable=False),
 )
 KEPT_KEYS = 200  # at most this many filter combinations are kept (the newest stored)
+
+# Whole answers of the split (migration 0023): per kept key and window, with the day, the spaces version and the
+# sorted ids of the spaces taken in the window (bookings and closures), all from one snapshot. The answer is a
+# function of exactly these, so a request that finds the same three live gets it again; any other computes.
+map_filtered_answers = Table(
+    "map_filtered_answers", db.metadata,
+    Column("key", Text, primary_key=True),
+    Column("starts_at", DateTime(timezone=True), primary_key=True),
+    Column("ends_at", DateTime(timezone=True), primary_key=True),
+    Column("day", Date, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("taken", ARRAY(Integer), nullable=False),
+    Column("geojson", Text, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+KEPT_ANSWERS = 2000  # at most this many answers are kept (the newest stored)
 _GROUP_COLUMNS = ("cx", "cy", "available_from", "available_until", "max_days_in_advance", "n", "sum_lon",
                   "sum_lat", "min_id")
 
@@ -130,7 +147,7 @@ def counts(search: SpaceSearch, *, now: datetime, zoom: int) -> str:
     session = db.session
 
     def computed() -> str:
-        return session.execute(cluster_spaces(search, now=now, zoom=zoom)).scalar_one()
+        return session.execute(*cluster_spaces(search, now=now, zoom=zoom)).scalar_one()
 
     if not only_a_view(search):
         return _filtered(search, now=now, zoom=zoom, computed=computed)
@@ -178,7 +195,12 @@ def _filtered(search: SpaceSearch, *, now: datetime, zoom: int, computed) -> str
         insert_part, names = _kept_part(part)
         if not _store((_forget_old(), {}), (insert_part, {name: values[name] for name in names if name in values})):
             return computed()
-    geojson = db.session.execute(_from_kept(cluster_shape(shape)).params(values)).scalar_one_or_none()
+    if part[0] != "window":
+        geojson = db.session.execute(_from_kept(cluster_shape(shape)), values).scalar_one_or_none()
+        return computed() if geojson is None else geojson  # None: the spaces changed since (an older version)
+    geojson = db.session.execute(_kept_answer(), values).scalar_one_or_none()
+    if geojson is None:
+        geojson = _answer(cluster_shape(shape), values)
     return computed() if geojson is None else geojson  # None: the spaces changed since (kept for an older version)
 
 
@@ -299,6 +321,73 @@ def _from_kept(shape: tuple) -> Select:
              .select_from(live.outerjoin(gone, and_(gone.c.cx == live.c.cx, gone.c.cy == live.c.cy)))
              .where(n > 0).subquery("cells"))
     return cluster_collection(cells).having(exists().where(this))
+
+
+def _taken_ids():
+    """SQL: the sorted ids of the spaces a booking or closure takes in the window `w` ('{}' for none)."""
+    w = BoundWindow("w")
+    taken = union_all(taken_in(w.start, w.end), closed_in(w.start, w.end)).subquery("taken")
+    ids = select(taken.c.space_id).distinct().subquery("ids")
+    return select(func.coalesce(func.array_agg(aggregate_order_by(ids.c.space_id, ids.c.space_id)),
+                                literal_column("'{}'::integer[]"))).scalar_subquery()
+
+
+def _this_answer(a=map_filtered_answers.c):
+    return and_(a.key == bindparam("kept_key", type_=Text()), a.starts_at == BoundWindow("w").start,
+                a.ends_at == BoundWindow("w").end)
+
+
+@lru_cache(maxsize=1)
+def _kept_answer() -> Select:
+    """The kept answer for this key and window, if its day, spaces version and taken spaces are today's."""
+    a = map_filtered_answers.c
+    return select(a.geojson).where(_this_answer(), a.day == bindparam("today", type_=Date()),
+                                   a.version == select(spaces_version.c.n).scalar_subquery(), a.taken == _taken_ids())
+
+
+@lru_cache(maxsize=128)
+def _keep_answer(shape: tuple):
+    """INSERT the answer computed from the kept part, with the day, version and taken spaces of the same snapshot,
+    RETURNING it (no row when the kept part is for an older version)."""
+    answer = _from_kept(shape).subquery("answer")
+    row = select(bindparam("kept_key", type_=Text()), BoundWindow("w").start, BoundWindow("w").end,
+                 bindparam("today", type_=Date()), select(spaces_version.c.n).scalar_subquery(), _taken_ids(),
+                 answer.c.geojson)
+    statement = insert(map_filtered_answers).from_select(
+        ["key", "starts_at", "ends_at", "day", "version", "taken", "geojson"], row)
+    a = map_filtered_answers.c
+    return statement.on_conflict_do_update(
+        index_elements=[a.key, a.starts_at, a.ends_at],
+        set_={name: statement.excluded[name] for name in ("day", "version", "taken", "geojson", "stored_at")},
+    ).returning(a.geojson)
+
+
+def _forget_old_answers():
+    """DELETE the kept answers of another day or an older version, and all but the newest KEPT_ANSWERS; never
+    waiting for a row another request is writing (two requests deleting in different orders would deadlock)."""
+    a = map_filtered_answers.c
+    newest = select(a.stored_at).order_by(a.stored_at.desc()).offset(KEPT_ANSWERS - 1).limit(1).scalar_subquery()
+    old = (select(a.key, a.starts_at, a.ends_at)
+           .where(or_(a.day != bindparam("today", type_=Date()),
+                      a.version < select(spaces_version.c.n).scalar_subquery(), a.stored_at < newest))
+           .with_for_update(skip_locked=True))
+    return delete(map_filtered_answers).where(tuple_(a.key, a.starts_at, a.ends_at).in_(old))
+
+
+def _answer(shape: tuple, values: dict) -> str | None:
+    """The answer from the kept part, kept in turn (where this request may write); None for an older version."""
+    from spaces.replica import reading_from_replica
+
+    if not reading_from_replica():
+        try:
+            db.session.execute(_forget_old_answers(), {"today": values["today"]})
+            geojson = db.session.execute(_keep_answer(shape), values).scalar_one_or_none()
+            db.session.commit()
+            return geojson
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            log.warning("Kartenzahlen nicht gespeichert: %s", error)
+    return db.session.execute(_from_kept(shape), values).scalar_one_or_none()
 
 
 def _extent(version: int, today) -> tuple | None:

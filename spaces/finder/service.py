@@ -16,7 +16,7 @@ from spaces.finder.queries import (
     count_spaces,
     quartier_centre,
     quartier_centres,
-    search_spaces,
+    search_query,
     spaces_with_place,
 )
 from spaces.finder.search import parse_search
@@ -70,12 +70,12 @@ def space_row(space_id: int):
 
 def search_count(search, now: datetime) -> int:
     """How many spaces the search matches in all."""
-    return db.session.execute(count_spaces(search, now=now)).scalar_one()
+    return db.session.execute(*count_spaces(search, now=now)).scalar_one()
 
 
 def search_page(search, now: datetime, *, limit: int, offset: int) -> tuple[list, int]:
     """One page of a search's results (rows of spaces_with_place) and how many spaces match in all."""
-    rows = db.session.execute(search_spaces(search, now=now, limit=limit, offset=offset)).all()
+    rows = db.session.execute(*search_query(search, now=now, limit=limit, offset=offset)).all()
     if rows:
         return rows, rows[0].total
     return rows, (search_count(search, now) if offset else 0)  # a page past the end still says how many

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-spaces_cli = AppGroup("spaces", help="The inventory of spaces: import from files.")
+spaces_cli = AppGroup("spaces", help="The inventory of spaces: import from files, keep the table in map order.")
 
 SHOWN_REFUSALS = 50  # refused rows printed in full; the rest counted
 
@@ -51,6 +51,20 @@ def import_command(file: Path, provider: str | None, dry_run: bool, yes: bool):
     db.session.commit()
     click.echo(f"Übernommen: {counts.created} neu, {counts.updated} aktualisiert, {counts.unchanged} unverändert, "
                f"{counts.refused} abgelehnt.")
+
+
+@spaces_cli.command("cluster")
+def cluster_command():
+    """Store the spaces in the order of their place on the map (weekly from cron, and after a large import)."""
+    import time
+
+    from spaces.db import db
+    from spaces.ops.storage import cluster_spaces
+
+    started = time.perf_counter()
+    cluster_spaces(db.session.connection())
+    db.session.commit()
+    click.echo(f"Räume nach Lage geordnet in {time.perf_counter() - started:.1f} s.")
 
 
 def _print_plan(plan) -> None:

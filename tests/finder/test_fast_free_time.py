@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from factories import create_booking, create_space, utc
@@ -217,3 +217,23 @@ def test_the_map_points_of_an_empty_view_and_bad_input(client, demo, demo_clock)
     assert empty == {"type": "FeatureCollection", "total": 0, "limit": 1000, "truncated": False, "features": []}
     bad = client.get("/api/spaces/points?bbox=1,2,3")
     assert bad.status_code == 400 and "bbox" in bad.get_json()["error"]
+
+
+def test_a_marker_carries_any_name_exactly_and_follows_the_space(client, session, clock):
+    """spaces.marker_json (migration 0023) escapes what JSON must (quotes, backslashes, control characters) and
+    keeps the rest as it is; a renamed or moved space's marker follows at once."""
+    clock.set(utc(2026, 11, 26, 9))
+    name = 'Saal "Süd" \\ C:\\temp\t</script><b>&amp; 🙂'
+    space = create_space(session, lon=9.7123456, lat=52.3765432, name=name, kind="hall")
+    session.flush()
+    view = "/api/spaces/points?bbox=9.70,52.37,9.72,52.38"
+    [feature] = client.get(view).get_json()["features"]
+    assert feature["properties"]["name"] == name and feature["properties"]["kind"] == "hall"
+    assert feature["geometry"]["coordinates"] == [9.712346, 52.376543]
+    session.execute(Space.__table__.update().where(Space.id == space.id).values(
+        name="Neu", capacity=5, available_until=date(2027, 1, 31),
+        location=func.ST_SetSRID(func.ST_MakePoint(9.71, 52.375), 4326)))
+    [feature] = client.get(view).get_json()["features"]
+    assert feature["properties"]["name"] == "Neu" and feature["properties"]["capacity"] == 5
+    assert feature["properties"]["available_until"] == "2027-01-31"
+    assert feature["geometry"]["coordinates"] == [9.71, 52.375]

@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 
 import pytest
 from factories import create_booking, create_space, utc
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import Range
 
 from spaces.core.availability import wall_time_to_utc
@@ -135,6 +135,7 @@ def test_what_is_kept_is_what_is_served_until_a_space_or_its_hours_change(client
     first, _ = _both(client, monkeypatch, query)
     # Plant: every group counted twice. Served from what is kept, the counts double.
     session.execute(text("UPDATE map_filtered_counts SET n = (SELECT array_agg(x * 2) FROM unnest(n) x)"))
+    session.execute(text("DELETE FROM map_filtered_answers"))  # the whole answer kept from before the plant
     doubled = client.get(CITY + query).get_json()
     assert doubled["total"] > first["total"]
 
@@ -193,3 +194,70 @@ def test_a_kept_part_that_cannot_be_written_still_answers(client, session, city,
     served, computed = _both(client, monkeypatch, "&zoom=11&capacity=10&date=2026-11-26&from=18:00&to=20:00")
     assert served == computed and served["total"] > 0
     assert _kept_keys(session) == []
+
+
+def _answers(session) -> list:
+    return session.execute(select(map_cache.map_filtered_answers.c.key, map_cache.map_filtered_answers.c.taken)).all()
+
+
+def test_a_kept_answer_is_served_while_day_version_and_taken_spaces_hold(client, session, city, monkeypatch):
+    """The whole answer is kept with the sorted ids of the spaces taken in its window: served again while they are
+    the same, computed again (and equal to cluster_spaces) after any booking or closure in the window."""
+    day = TODAY + timedelta(days=3)
+    query = f"&zoom=11&capacity=10&date={day.isoformat()}&from=18:00&to=20:00"
+    first, computed = _both(client, monkeypatch, query)
+    assert first == computed
+    [(key, taken)] = _answers(session)
+    assert taken == sorted(set(taken)) and len(taken) > 10  # the city's bookings in the window, each space once
+    # Plant: a different answer with the same day, version and taken spaces is served as it is.
+    session.execute(map_cache.map_filtered_answers.update().values(geojson='{"planted": true}'))
+    assert client.get(CITY + query).get_json() == {"planted": True}
+
+    # A booking in the window (of a space not yet taken) changes the taken spaces: computed again, and kept.
+    space = session.scalars(select(Space).where(Space.id.not_in(taken)).order_by(Space.id)).first()
+    create_booking(session, space, _window(day, 18, 19)[0], hours=1)
+    session.flush()
+    served, computed = _both(client, monkeypatch, query)
+    assert served == computed and served != {"planted": True}
+    assert space.id in _answers(session)[0].taken
+
+    # A closure, too; a booking outside the window does not count.
+    session.execute(map_cache.map_filtered_answers.update().values(geojson='{"planted": true}'))
+    create_booking(session, space, _window(day, 8, 9)[0], hours=1)
+    session.flush()
+    assert client.get(CITY + query).get_json() == {"planted": True}
+    other = session.scalars(select(Space).where(Space.id.not_in(_answers(session)[0].taken))
+                            .order_by(Space.id.desc())).first()
+    session.add(Closure(space_id=other.id, during=Range(*_window(day, 19, 23), bounds="[)")))
+    session.flush()
+    served, computed = _both(client, monkeypatch, query)
+    assert served == computed and other.id in _answers(session)[0].taken
+
+
+def test_a_kept_answer_is_for_its_day_and_spaces_version(client, session, city, monkeypatch, clock):
+    from spaces.clock import parse_instant
+
+    query = f"&zoom=11&capacity=10&date={(TODAY + timedelta(days=30)).isoformat()}&from=18:00&to=20:00"
+    _both(client, monkeypatch, query)
+    session.execute(map_cache.map_filtered_answers.update().values(geojson='{"planted": true}'))
+    # A space written: the version moves, the answer is computed again.
+    session.execute(Space.__table__.update().where(Space.id == session.scalar(select(func.min(Space.id))))
+                    .values(name="Umbenannt"))
+    served, computed = _both(client, monkeypatch, query)
+    assert served == computed and served != {"planted": True}
+    # The next day: days in advance count from another today; what was kept for yesterday is forgotten.
+    session.execute(map_cache.map_filtered_answers.update().values(geojson='{"planted": true}'))
+    clock.set(parse_instant("2026-11-24T10:00:00+01:00"))
+    served, computed = _both(client, monkeypatch, query)
+    assert served == computed and served != {"planted": True}
+    assert {row.day for row in session.execute(select(map_cache.map_filtered_answers.c.day))} == {
+        TODAY + timedelta(days=1)}
+
+
+def test_an_answer_that_cannot_be_kept_still_answers(client, session, city, monkeypatch):
+    session.commit()
+    failing = text("INSERT INTO map_filtered_answers (key) VALUES ('no window')")  # NOT NULL: refused
+    monkeypatch.setattr(map_cache, "_keep_answer", lambda shape: failing)
+    served, computed = _both(client, monkeypatch, "&zoom=11&capacity=10&date=2026-11-26&from=18:00&to=20:00")
+    assert served == computed and served["total"] > 0
+    assert _answers(session) == []

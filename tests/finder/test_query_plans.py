@@ -13,7 +13,7 @@ from factories import create_booking, create_space, utc
 from sqlalchemy import func, literal, select
 from werkzeug.datastructures import MultiDict
 
-from spaces.finder.queries import cluster_spaces, count_spaces, free_now_column, nearest_spaces, search_spaces
+from spaces.finder.queries import cluster_spaces, count_spaces, nearest_spaces, search_query, search_spaces
 from spaces.finder.search import parse_search
 from spaces.models import Booking
 
@@ -83,15 +83,14 @@ def test_the_map_counts_and_the_list_total_use_indexes(city, args):
     bbox or a place every space is counted, and reading them all in order is the right plan."""
     search = parse_search(MultiDict(args), today=TODAY)
     allowed = () if search.bbox or search.near else ("spaces",)
-    for statement in (cluster_spaces(search, now=NOW, zoom=12), count_spaces(search, now=NOW)):
-        plan = _plan(city, statement)
+    for query in (cluster_spaces(search, now=NOW, zoom=12), count_spaces(search, now=NOW)):
+        plan = _plan(city, query.bound())
         assert [t for t in _seq_scans(plan) if t in GUARDED and t not in allowed] == [], json.dumps(plan, indent=1)
 
 
 def test_free_now_column_uses_indexes(city):
     search = parse_search(MultiDict({"bbox": "9.70,52.35,9.80,52.40"}), today=TODAY)
-    free_now, values = free_now_column(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
-    statement = search_spaces(search, now=NOW).add_columns(free_now).params(values)
+    statement = search_query(search, now=datetime(2026, 12, 1, 17, 30, tzinfo=UTC), free_now=True).bound()
     assert [t for t in _seq_scans(_plan(city, statement)) if t in GUARDED] == []
 
 
