@@ -5,21 +5,22 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from spaces.clock import BERLIN, now_utc, today_local
+from spaces.clock import now_utc, today_local
 from spaces.core.availability import Interval
 from spaces.db import db
 from spaces.finder import map_cache
 from spaces.finder.queries import (
+    Words,
     map_points,
     nearest_spaces,
     opening_hours_of,
     phases_as_geojson,
-    search_query,
+    search_geojson,
 )
 from spaces.finder.schemas import AvailabilityQuery, ClusterQuery, NearestQuery
 from spaces.finder.service import current_search, quartier_lookup, space_row
 from spaces.finder.week import space_calendar
-from spaces.labels import BOOKING_MODES, KINDS, PHASE_STATUS, label, period
+from spaces.labels import BOOKING_MODES, KINDS, PHASE_STATUS, date_words, label, period
 from spaces.times import local_iso
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -80,23 +81,23 @@ def space_feature(row, today: date) -> dict:
     return FeatureWriter(today)(row)
 
 
+def answer_words() -> Words:
+    """The words of this request's language that answers built in PostGIS say (FeatureWriter's, once per language)."""
+    months, from_, until = date_words()
+    return Words(kinds={code: label(KINDS, code) for code in KINDS},
+                 modes={code: label(BOOKING_MODES, code) for code in BOOKING_MODES},
+                 months=list(months), from_=from_, until=until, space_url=url_for("finder.space", space_id=0)[:-1])
+
+
 @bp.get("/spaces")
 def spaces():
-    """Spaces matching the filters (bbox, time window, capacity, access, equipment, kind, cost, place) as GeoJSON."""
+    """Spaces matching the filters (bbox, time window, capacity, access, equipment, kind, cost, place) as GeoJSON,
+    built in PostGIS (the features FeatureWriter would write)."""
     search = current_search()
-    now = now_utc()
-    today = now.astimezone(BERLIN).date()
-    rows = db.session.execute(*search_query(search, now=now, limit=search.limit + 1, free_now=True)).all()  # +1: more?
     # With a place: how "within `walk` minutes" was measured (on the street network or straight line x 1.3).
-    walk = {"walk_method": search.walk_method} if search.near is not None else {}
-    return jsonify(
-        type="FeatureCollection",
-        features=list(map(FeatureWriter(today), rows[: search.limit])),
-        total=rows[0].total if rows else 0,
-        limit=search.limit,
-        truncated=len(rows) > search.limit,
-        **walk,
-    )
+    walk_method = search.walk_method if search.near is not None else None
+    query = search_geojson(search, now=now_utc(), words=answer_words(), walk_method=walk_method)
+    return Response(db.session.execute(*query).scalar_one(), mimetype="application/json")
 
 
 @bp.get("/spaces/points")

@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    extract,
     func,
     literal,
     literal_column,
@@ -66,6 +67,7 @@ class Bound(NamedTuple):
     def bound(self) -> Executable:
         """The statement with the values in it (for EXPLAIN, tests and one-off use)."""
         return self.statement.params(self.values)
+
 
 # What lists, maps and the API show of a space: plain columns, no ORM objects to build per row.
 SPACE_COLUMNS = (
@@ -604,6 +606,82 @@ def _map_statement(shape: tuple) -> Select:
     collection = json_text(
         ("type", '"FeatureCollection"', "j"), ("total", total, "n"), ("limit", limit, "n"),
         ("truncated", total > limit, "n"), ("features", json_array_text(feature, *order), "j"))
+    return select(collection.label("geojson")).select_from(page)
+
+
+class Words(NamedTuple):
+    """What an answer built in PostGIS says in the request's language, and where a space's page is: the values
+    of api.FeatureWriter's labels, spaces.labels.period's words and the space URL, bound into the statement."""
+
+    kinds: dict
+    modes: dict
+    months: list
+    from_: str  # "ab %(date)s"
+    until: str  # "bis %(date)s"
+    space_url: str  # ".../raeume/" (the id follows)
+
+    def values(self) -> dict:
+        return {"kind_labels": self.kinds, "mode_labels": self.modes, "months": "\n".join(self.months),
+                "from_words": self.from_, "until_words": self.until, "space_url": self.space_url}
+
+
+def search_geojson(search, *, now: datetime, words: Words, walk_method: str | None) -> Bound:
+    """/api/spaces's answer as the JSON text of a GeoJSON FeatureCollection built in PostGIS: the first
+    `search.limit` spaces of search_query (with free_now), `total`, `truncated` and `walk_method` (None: left
+    out). Each feature is the one api.FeatureWriter writes from a row (tests/finder/test_search_geojson.py)."""
+    query = search_query(search, now=now, free_now=True)
+    return Bound(_search_geojson_statement(_search_shape(search, now)[0]),
+                 query.values | words.values() | {"walk_method": walk_method})
+
+
+def period_text(available_from, available_until) -> ColumnElement[str]:
+    """SQL: spaces.labels.period for a space (the bound words of Words and `today`): '' when always there."""
+    def month_year(day):
+        month = cast(extract("month", day), Integer())  # the month's name: a line of the bound `months`
+        name = func.split_part(bindparam("months", type_=Text()), literal_column("E'\\n'", Text()), month)
+        return name.op("||")(
+            literal_column("' '", Text())).op("||")(cast(cast(extract("year", day), Integer()), Text()))
+
+    def words(name: str, day):
+        return func.replace(bindparam(name, type_=Text()), literal_column("'%(date)s'", Text()), month_year(day))
+
+    today = bindparam("today", type_=Date())
+    return func.concat_ws(literal_column("', '", Text()),
+                          case((available_from > today, words("from_words", available_from))),
+                          case((available_until.is_not(None), words("until_words", available_until))))
+
+
+@lru_cache(maxsize=512)
+def _search_geojson_statement(shape: tuple) -> Select:
+    page = _search_statement_free_now(shape).order_by(None).subquery("page")
+    p = page.c
+
+    def labelled(name: str, code):
+        return func.coalesce(bindparam(name, type_=postgresql.JSONB()).op("->>")(code), code, literal_column("''"))
+
+    properties = json_text(
+        ("id", p.id, "n"), ("name", p.name, "s"), ("kind", p.kind, "s"), ("kind_label", labelled("kind_labels", p.kind),
+                                                                           "s"),
+        ("capacity", p.capacity, "n"), ("area_m2", p.area_m2, "n"), ("floor", p.floor, "s"),
+        ("step_free", p.step_free, "n"), ("accessible_wc", p.accessible_wc, "n"),
+        ("equipment", cast(func.to_json(func.coalesce(p.equipment, literal_column("'{}'"))), Text()), "j"),
+        ("booking_mode", p.booking_mode, "s"), ("booking_mode_label", labelled("mode_labels", p.booking_mode), "s"),
+        ("cost_eur", p.cost_eur, "n"), ("available_from", p.available_from, "s"),
+        ("available_until", p.available_until, "s"),
+        ("period_label", period_text(p.available_from, p.available_until), "s"),
+        ("organisation", p.organisation, "s"), ("address", p.address, "s"),
+        ("url", bindparam("space_url", type_=Text()).op("||")(cast(p.id, Text())), "s"),
+        ("distance_m?", func.round(p.distance_m), "n"), ("free_now", func.coalesce(p.free_now, False), "n"))
+    feature = json_text(("type", '"Feature"', "j"), ("id", p.id, "n"), ("geometry", _point_text(p.lon, p.lat), "j"),
+                        ("properties", properties, "j"))
+    sort = shape[-1]  # the list's order (_search_statement)
+    order = {"distance": (p.distance_m, p.id), "capacity": (p.capacity, p.name, p.id)}.get(sort, (p.name, p.id))
+    limit = bindparam("limit", type_=Integer())
+    total = func.coalesce(func.max(p.total), 0)
+    collection = json_text(
+        ("type", '"FeatureCollection"', "j"), ("features", json_array_text(feature, *order), "j"),
+        ("total", total, "n"), ("limit", limit, "n"), ("truncated", total > limit, "n"),
+        ("walk_method?", bindparam("walk_method", type_=Text()), "s"))
     return select(collection.label("geojson")).select_from(page)
 
 
