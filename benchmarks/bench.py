@@ -92,7 +92,7 @@ def scenarios(today: date):
         "api: nearest 20": nearest,
         "api: free 18-20 within 15 min walk, by distance, first 50 and total (200 points and dates)": free_near,
         "map: district, the spaces as markers (/api/spaces/points, at most 500, GeoJSON from PostGIS)": map_points,
-        "api: district bbox only, every detail (/api/spaces, 1,000, built in Python)": map_view,
+        "api: district bbox only, every detail (/api/spaces, 1,000, built in PostGIS)": map_view,
     }
 
 

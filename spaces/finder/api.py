@@ -29,7 +29,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 class FeatureWriter:
     """Turns space rows into GeoJSON Features; per-request work (labels, URLs) is done once, not per row.
 
-    Plain dicts, not pydantic models: /api/spaces answers with thousands of them. Their shape is
+    Used for /api/spaces/nearest and one space; /api/spaces builds the same features in PostGIS
+    (queries.search_geojson), and tests/finder/test_search_geojson.py holds both to each other. Their shape is
     schemas.SearchedSpaceFeature (NearestSpaceFeature, SpaceDetail), and the tests hold real answers to it.
     """
 
