@@ -98,7 +98,7 @@ def spaces():
     # With a place: how "within `walk` minutes" was measured (on the street network or straight line x 1.3).
     walk_method = search.walk_method if search.near is not None else None
     query = search_geojson(search, now=now_utc(), words=answer_words(), walk_method=walk_method)
-    return Response(db.session.execute(*query).scalar_one(), mimetype="application/json")
+    return Response(query.read(db.session).scalar_one(), mimetype="application/json")
 
 
 @bp.get("/spaces/points")
@@ -106,7 +106,7 @@ def points():
     """The spaces of a map view with what a marker shows, as GeoJSON built in PostGIS (the map's view when
     zoomed in; /api/spaces answers every detail)."""
     search = current_search()
-    geojson = db.session.execute(*map_points(search, now=now_utc(), limit=search.limit)).scalar_one()
+    geojson = map_points(search, now=now_utc(), limit=search.limit).read(db.session).scalar_one()
     return Response(geojson, mimetype="application/json")
 
 

@@ -147,18 +147,13 @@ def counts(search: SpaceSearch, *, now: datetime, zoom: int) -> str:
     session = db.session
 
     def computed() -> str:
-        return session.execute(*cluster_spaces(search, now=now, zoom=zoom)).scalar_one()
+        return cluster_spaces(search, now=now, zoom=zoom).read(session).scalar_one()
 
     if not only_a_view(search):
         return _filtered(search, now=now, zoom=zoom, computed=computed)
     today = now.astimezone(BERLIN).date()
-    v = spaces_version.c
     # The version first: a change after this read makes whatever is computed below a version too old to serve.
-    state = session.execute(
-        select(v.n, v.extent_day, v.west, v.south, v.east, v.north, map_counts.c.geojson)
-        .select_from(spaces_version.outerjoin(map_counts, and_(
-            map_counts.c.zoom == zoom, map_counts.c.day == today, map_counts.c.version == v.n)))
-    ).one()
+    state = session.connection().execute(_state_and_kept_counts(), {"zoom": zoom, "day": today}).one()
     if not _view_holds_every_space(search.bbox, state, today):  # a district: some spaces are outside the view
         return computed()
     if state.geojson is not None:
@@ -166,6 +161,24 @@ def counts(search: SpaceSearch, *, now: datetime, zoom: int) -> str:
     geojson = computed()
     _keep(zoom, today, state.n, geojson)
     return geojson
+
+
+@lru_cache(maxsize=1)
+def _state_and_kept_counts() -> Select:
+    """The spaces' version and extent, and the counts kept for them at `zoom` on `day` (NULL when none are)."""
+    v, kept = spaces_version.c, map_counts.c
+    return (select(v.n, v.extent_day, v.west, v.south, v.east, v.north, kept.geojson)
+            .select_from(spaces_version.outerjoin(map_counts, and_(
+                kept.zoom == bindparam("zoom", type_=SmallInteger()), kept.day == bindparam("day", type_=Date()),
+                kept.version == v.n))))
+
+
+@lru_cache(maxsize=1)
+def _state_and_kept_part() -> Select:
+    """The spaces' version and extent, and whether the part of `kept_key` is kept for that version."""
+    v, k = spaces_version.c, map_filtered_counts.c
+    kept = exists().where(k.key == bindparam("kept_key", type_=Text()), k.version == v.n)
+    return select(v.n, v.extent_day, v.west, v.south, v.east, v.north, kept.label("kept"))
 
 
 def _view_holds_every_space(bbox, state, today) -> bool:
@@ -183,10 +196,7 @@ def _filtered(search: SpaceSearch, *, now: datetime, zoom: int, computed) -> str
     if key is None:
         return computed()
     today = now.astimezone(BERLIN).date()
-    v, k = spaces_version.c, map_filtered_counts.c
-    kept = exists().where(k.key == key, k.version == v.n)
-    state = db.session.execute(
-        select(v.n, v.extent_day, v.west, v.south, v.east, v.north, kept.label("kept"))).one()
+    state = db.session.connection().execute(_state_and_kept_part(), {"kept_key": key}).one()
     if not _view_holds_every_space(search.bbox, state, today):
         return computed()
     part = _part(cluster_shape(shape))
@@ -196,9 +206,9 @@ def _filtered(search: SpaceSearch, *, now: datetime, zoom: int, computed) -> str
         if not _store((_forget_old(), {}), (insert_part, {name: values[name] for name in names if name in values})):
             return computed()
     if part[0] != "window":
-        geojson = db.session.execute(_from_kept(cluster_shape(shape)), values).scalar_one_or_none()
+        geojson = db.session.connection().execute(_from_kept(cluster_shape(shape)), values).scalar_one_or_none()
         return computed() if geojson is None else geojson  # None: the spaces changed since (an older version)
-    geojson = db.session.execute(_kept_answer(), values).scalar_one_or_none()
+    geojson = db.session.connection().execute(_kept_answer(), values).scalar_one_or_none()
     if geojson is None:
         geojson = _answer(cluster_shape(shape), values)
     return computed() if geojson is None else geojson  # None: the spaces changed since (kept for an older version)
