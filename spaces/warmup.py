@@ -30,12 +30,12 @@ def warm_up(app: Flask) -> dict[str, int]:
     base_url = app.config.get("BASE_URL") or "http://localhost"
     paths = list(PATHS)
     # A resident's most natural question, whose statement is the largest to build: free tomorrow evening within
-    # 15 minutes' walk of the Kröpcke, nearest first (the benchmark's walk line; its first answer took 300 ms).
+    # 15 minutes' walk of the map's centre, nearest first (the benchmark's walk line; its first answer took 300 ms).
+    lat, lon = app.config["MAP_CENTER"]
     tomorrow = (today_local() + timedelta(days=1)).isoformat()
-    paths.append(f"/api/spaces?lat=52.3745&lon=9.7386&walk=15&date={tomorrow}&from=18:00&to=20:00&capacity=10"
+    paths.append(f"/api/spaces?lat={lat}&lon={lon}&walk=15&date={tomorrow}&from=18:00&to=20:00&capacity=10"
                  "&sort=distance&limit=50")
     # And what the map asks zoomed into a district (static/js/map.js): its counts, then its markers.
-    lat, lon = app.config.get("MAP_CENTER", (52.3745, 9.7386))
     district = f"{lon - 0.0125:.4f},{lat - 0.0075:.4f},{lon + 0.0125:.4f},{lat + 0.0075:.4f}"
     paths += [f"/api/spaces/clusters?bbox={district}&zoom=15", f"/api/spaces/points?bbox={district}&limit=500"]
     try:

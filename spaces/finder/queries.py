@@ -352,12 +352,19 @@ def search_query(search, *, now: datetime, limit: int | None = None, offset: int
                  free_now: bool = False) -> Bound:
     """search_spaces as a kept statement and its values; with `free_now`, also whether each space is free from
     `now` for a minute (column free_now)."""
+    shape, values = _page_values(search, now, limit=limit, offset=offset, free_now=free_now)
+    return Bound(_search_statement_free_now(shape) if free_now else _search_statement(shape), values)
+
+
+def _page_values(search, now: datetime, *, limit: int | None = None, offset: int = 0,
+                 free_now: bool = False) -> tuple[tuple, dict]:
+    """The shape of a search and the values of a page of it (limit, offset and, with `free_now`, the minute
+    from `now` that _free_now_column asks about)."""
     shape, values = _search_shape(search, now)
     values |= {"limit": search.limit if limit is None else limit, "offset": offset}
     if free_now:
-        return Bound(_search_statement_free_now(shape), values | window_values("now", now, now + timedelta(minutes=1),
-                                                                                now))
-    return Bound(_search_statement(shape), values)
+        values |= window_values("now", now, now + timedelta(minutes=1), now)
+    return shape, values
 
 
 @lru_cache(maxsize=1)
@@ -537,19 +544,19 @@ def map_points(search, *, now: datetime, limit: int) -> Bound:
     PostGIS: position and what a marker and its popup show (name, kind, capacity, access, period, free now);
     everything else loads on demand from /api/spaces/{id}. `total` counts every match, `truncated` says the
     features are cut."""
-    shape, values = _search_shape(search, now)
-    values |= {"limit": limit, "offset": 0} | window_values("now", now, now + timedelta(minutes=1), now)
+    shape, values = _page_values(search, now, limit=limit, free_now=True)
     return Bound(_map_statement(shape), values)
 
 
-def json_text(*members: tuple) -> ColumnElement[str]:
+def json_text(*members: tuple, opened=None) -> ColumnElement[str]:
     """SQL: the text of a JSON object, concatenated. Over hundreds of features this takes half the time of
     json_build_object/json_agg (the map's markers: 5 ms instead of 11 ms per view of 450 spaces).
 
     Each member is (name, value, how): how "n" for a number or boolean (its text is its JSON), "s" through
     to_json (strings escaped, dates ISO whatever DateStyle says), "j" for JSON text already. A name ending in
     "?" is left out when the value is NULL (as json_strip_nulls would); otherwise NULL is written as null.
-    Names are constants of this module, never input."""
+    Names are constants of this module, never input. With `opened` (SQL text of an object begun and holding
+    members already, e.g. spaces.marker_json), the members continue it."""
     def quoted(text: str):
         assert "'" not in text and "\\" not in text
         return literal_column(f"'{text}'", Text())
@@ -559,8 +566,8 @@ def json_text(*members: tuple) -> ColumnElement[str]:
             return quoted(value)
         return {"n": cast(value, Text()), "s": cast(func.to_json(value), Text()), "j": value}[how]
 
-    parts: list = []
-    for position, (name, value, how) in enumerate(members):
+    parts: list = [] if opened is None else [opened]
+    for position, (name, value, how) in enumerate(members, start=len(parts)):
         optional = name.endswith("?")
         key = quoted(("{" if position == 0 else ",") + '"' + name.rstrip("?") + '":')
         if optional:
@@ -597,21 +604,24 @@ def _map_statement(shape: tuple) -> Select:
     # Read with the match itself (the heap row is at hand there), not joined again by id: 0.005 ms a marker.
     page = _found(shape, extra=(Space.marker_json.label("marker_json"), _free_now_column()))
     p = page.c
+    properties = json_text(("free_now?", p.free_now, "n"), ("distance_m?", func.round(p.distance_m), "n"),
+                           opened=p.marker_json)
+    return _feature_collection(page, properties.op("||")(literal_column("'}'", Text())), sort=shape[-1])
 
-    def member(name: str, value) -> ColumnElement[str]:  # ',"name":value', or nothing for NULL
-        return func.coalesce(literal_column(f"',\"{name}\":'", Text()).op("||")(cast(value, Text())),
-                             literal_column("''", Text()))
 
-    feature = (p.marker_json.op("||")(member("free_now", p.free_now)).op("||")(member("distance_m",
-               func.round(p.distance_m))).op("||")(literal_column("'}}'", Text())))
-    sort = shape[-1]  # the list's order (_search_statement)
+def _feature_collection(page, feature, *, sort: str, walk_method: bool = False) -> Select:
+    """One row: the JSON text of a GeoJSON FeatureCollection of `feature` (JSON text) over the page's rows in the
+    list's order (_search_statement's for `sort`), with `total` (every match), `limit`, `truncated` and, asked for,
+    `walk_method` (the bound value; left out when NULL)."""
+    p = page.c
     order = {"distance": (p.distance_m, p.id), "capacity": (p.capacity, p.name, p.id)}.get(sort, (p.name, p.id))
     limit = bindparam("limit", type_=Integer())
     total = func.coalesce(func.max(p.total), 0)
-    collection = json_text(
-        ("type", '"FeatureCollection"', "j"), ("total", total, "n"), ("limit", limit, "n"),
-        ("truncated", total > limit, "n"), ("features", json_array_text(feature, *order), "j"))
-    return select(collection.label("geojson")).select_from(page)
+    members = [("type", '"FeatureCollection"', "j"), ("total", total, "n"), ("limit", limit, "n"),
+               ("truncated", total > limit, "n"), ("features", json_array_text(feature, *order), "j")]
+    if walk_method:
+        members.append(("walk_method?", bindparam("walk_method", type_=Text()), "s"))
+    return select(json_text(*members).label("geojson")).select_from(page)
 
 
 class Words(NamedTuple):
@@ -634,9 +644,8 @@ def search_geojson(search, *, now: datetime, words: Words, walk_method: str | No
     """/api/spaces's answer as the JSON text of a GeoJSON FeatureCollection built in PostGIS: the first
     `search.limit` spaces of search_query (with free_now), `total`, `truncated` and `walk_method` (None: left
     out). Each feature is the one api.FeatureWriter writes from a row (tests/finder/test_search_geojson.py)."""
-    query = search_query(search, now=now, free_now=True)
-    return Bound(_search_geojson_statement(_search_shape(search, now)[0]),
-                 query.values | words.values() | {"walk_method": walk_method})
+    shape, values = _page_values(search, now, free_now=True)
+    return Bound(_search_geojson_statement(shape), values | words.values() | {"walk_method": walk_method})
 
 
 def period_text(available_from, available_until) -> ColumnElement[str]:
@@ -679,15 +688,7 @@ def _search_geojson_statement(shape: tuple) -> Select:
         ("distance_m?", func.round(p.distance_m), "n"), ("free_now", func.coalesce(p.free_now, False), "n"))
     feature = json_text(("type", '"Feature"', "j"), ("id", p.id, "n"), ("geometry", _point_text(p.lon, p.lat), "j"),
                         ("properties", properties, "j"))
-    sort = shape[-1]  # the list's order (_search_statement)
-    order = {"distance": (p.distance_m, p.id), "capacity": (p.capacity, p.name, p.id)}.get(sort, (p.name, p.id))
-    limit = bindparam("limit", type_=Integer())
-    total = func.coalesce(func.max(p.total), 0)
-    collection = json_text(
-        ("type", '"FeatureCollection"', "j"), ("features", json_array_text(feature, *order), "j"),
-        ("total", total, "n"), ("limit", limit, "n"), ("truncated", total > limit, "n"),
-        ("walk_method?", bindparam("walk_method", type_=Text()), "s"))
-    return select(collection.label("geojson")).select_from(page)
+    return _feature_collection(page, feature, sort=shape[-1], walk_method=True)
 
 
 def count_spaces(search, *, now: datetime) -> Bound:
